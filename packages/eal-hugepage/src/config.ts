@@ -1,0 +1,149 @@
+/**
+ * The config region: header, lcore table, memseg list table, area directory,
+ * areas and segment tables, in one shared buffer (a file in the runtime dir,
+ * or a plain SharedArrayBuffer for the sab backend).
+ *
+ * @see struct rte_mem_config in DPDK eal_memcfg.h
+ */
+import { RteError } from './errors.js';
+import {
+  AREA_DIR,
+  AREA_ENTRY_BYTES,
+  AREA_NAME,
+  AREA_NAME_LEN,
+  AREA_OFF,
+  AREA_SIZE,
+  AREAS_START,
+  HDR_AREAS_OFF,
+  HDR_AREAS_SIZE,
+  HDR_AREAS_USED,
+  LIST_ENTRY_BYTES,
+  LIST_TABLE,
+  LOCK_CONFIG,
+  MAX_AREAS,
+  ML_FILE,
+  ML_FILE_LEN,
+  ML_INDEX,
+  ML_LENGTH,
+  ML_N_SEGS,
+  ML_PAGE_SIZE,
+  ML_SEG_TABLE,
+  ML_SOCKET,
+  ML_USED_SEGS,
+  SEG_ENTRY_BYTES,
+} from './layout.js';
+import { lockAcquire, lockRelease } from './lock.js';
+import { SharedViews, utf8Length } from './views.js';
+
+/** What the list table says about one memseg list. */
+export interface ListDescriptor {
+  index: number;
+  socketId: number;
+  pageSize: number;
+  nSegs: number;
+  segTable: number;
+  length: number;
+  fileName: string;
+}
+
+/** Bytes of config region needed for lists with these segment counts. */
+export function configSizeFor(areasSize: number, segCounts: number[]): number {
+  let size = AREAS_START + areasSize;
+  for (const n of segCounts) size += n * SEG_ENTRY_BYTES;
+  return Math.ceil(size / 4096) * 4096;
+}
+
+/** The config region of one EAL, seen from one thread. */
+export class ConfigRegion extends SharedViews {
+  /** Byte offset of list `index`'s entry in the list table. */
+  listEntry(index: number): number {
+    return LIST_TABLE + (index - 1) * LIST_ENTRY_BYTES;
+  }
+
+  /** Reads list `index`'s descriptor, or null when the entry is unused. */
+  readList(index: number): ListDescriptor | null {
+    const e = this.listEntry(index);
+    if (this.u32[(e + ML_INDEX) >> 2] !== index) return null;
+    return {
+      index,
+      socketId: this.i32[(e + ML_SOCKET) >> 2]!,
+      pageSize: this.f64[(e + ML_PAGE_SIZE) >> 3]!,
+      nSegs: this.u32[(e + ML_N_SEGS) >> 2]!,
+      segTable: this.u32[(e + ML_SEG_TABLE) >> 2]!,
+      length: this.f64[(e + ML_LENGTH) >> 3]!,
+      fileName: this.readString(e + ML_FILE, ML_FILE_LEN),
+    };
+  }
+
+  /** Writes a list descriptor (primary, during init). */
+  writeList(d: ListDescriptor): void {
+    const e = this.listEntry(d.index);
+    this.u32[(e + ML_INDEX) >> 2] = d.index;
+    this.i32[(e + ML_SOCKET) >> 2] = d.socketId;
+    this.f64[(e + ML_PAGE_SIZE) >> 3] = d.pageSize;
+    this.u32[(e + ML_N_SEGS) >> 2] = d.nSegs;
+    this.u32[(e + ML_SEG_TABLE) >> 2] = d.segTable;
+    this.u32[(e + ML_USED_SEGS) >> 2] = 0;
+    this.f64[(e + ML_LENGTH) >> 3] = d.length;
+    this.writeString(e + ML_FILE, ML_FILE_LEN, d.fileName);
+  }
+
+  /**
+   * Finds the area named `name`, creating it zero-filled with `size` bytes
+   * (64-byte aligned) when it does not exist yet. Returns its byte offset.
+   * Every thread and process gets the same offset for the same name.
+   */
+  area(name: string, size: number, pid: number, lcore: number): number {
+    if (utf8Length(name) >= AREA_NAME_LEN) {
+      throw new RteError('ENAMETOOLONG', `area name ${JSON.stringify(name)} is longer than ${AREA_NAME_LEN - 1} bytes`);
+    }
+    lockAcquire(this.i32, LOCK_CONFIG, pid, lcore);
+    try {
+      let free = -1;
+      for (let i = 0; i < MAX_AREAS; i++) {
+        const e = AREA_DIR + i * AREA_ENTRY_BYTES;
+        if (this.u8[e + AREA_NAME] === 0) {
+          if (free < 0) free = e;
+          continue;
+        }
+        if (this.readString(e + AREA_NAME, AREA_NAME_LEN) !== name) continue;
+        const have = this.u32[(e + AREA_SIZE) >> 2]!;
+        if (have < size) {
+          throw new RteError('EINVAL', `config area ${name} has ${have} bytes, ${size} asked: primary and secondary run different rtemem versions`);
+        }
+        return this.u32[(e + AREA_OFF) >> 2]!;
+      }
+      if (free < 0) throw new RteError('ENOSPC', `no free entry for config area ${name}: all ${MAX_AREAS} are used`);
+      const start = this.u32[HDR_AREAS_OFF >> 2]!;
+      const capacity = this.u32[HDR_AREAS_SIZE >> 2]!;
+      const used = this.u32[HDR_AREAS_USED >> 2]!;
+      const off = Math.ceil(used / 64) * 64;
+      if (off + size > capacity) {
+        throw new RteError('ENOSPC', `config areas are full (${capacity} bytes): cannot add ${name} (${size} bytes)`);
+      }
+      this.u8.fill(0, start + off, start + off + size);
+      this.u32[HDR_AREAS_USED >> 2] = off + size;
+      this.u32[(free + AREA_OFF) >> 2] = start + off;
+      this.u32[(free + AREA_SIZE) >> 2] = size;
+      this.writeString(free + AREA_NAME, AREA_NAME_LEN, name);
+      return start + off;
+    } finally {
+      lockRelease(this.i32, LOCK_CONFIG);
+    }
+  }
+
+  /** Every area's name, offset and size (for dumps). */
+  areas(): { name: string; offset: number; size: number }[] {
+    const out: { name: string; offset: number; size: number }[] = [];
+    for (let i = 0; i < MAX_AREAS; i++) {
+      const e = AREA_DIR + i * AREA_ENTRY_BYTES;
+      if (this.u8[e + AREA_NAME] === 0) continue;
+      out.push({
+        name: this.readString(e + AREA_NAME, AREA_NAME_LEN),
+        offset: this.u32[(e + AREA_OFF) >> 2]!,
+        size: this.u32[(e + AREA_SIZE) >> 2]!,
+      });
+    }
+    return out;
+  }
+}

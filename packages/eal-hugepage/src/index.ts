@@ -1,0 +1,32 @@
+/**
+ * @rtemem/eal-hugepage — the bottom layer of rtemem: hugepage discovery,
+ * memory backends (hugetlbfs, anonymous shared files, plain
+ * SharedArrayBuffers), the shared config region, primary and secondary
+ * processes, worker threads and lcores.
+ *
+ * @packageDocumentation
+ */
+export { RteError, errnoName, EPERM, ENOENT, ENOMEM, EBUSY, EEXIST, EINVAL, ENOSPC, ENAMETOOLONG, EOVERFLOW, ENOBUFS, ENOTSUP, ETIMEDOUT } from './errors.js';
+export { SOCKET_ID_ANY, LCORE_ID_ANY, MAX_LCORE, BAD_IOVA, CACHE_LINE_SIZE } from './constants.js';
+export {
+  hugepageInfo,
+  hugepageMounts,
+  defaultHugepageSize,
+  numaNodes,
+  parseSize,
+  type HugepageInfo,
+  type HugepageMount,
+  type HugepageNodeInfo,
+  type DiscoveryOptions,
+} from './hugepage-info.js';
+export { nativeAvailable, nativeLoadError, virt2phys } from './native.js';
+export { Eal, type EalOptions, type EalWorkerData, type Backend } from './eal.js';
+export { formatSize } from './backend.js';
+export { LIST_SPAN, MAX_LISTS } from './layout.js';
+export { MemsegListMap } from './memseg-list.js';
+export { ConfigRegion, type ListDescriptor } from './config.js';
+export { SharedViews } from './views.js';
+export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './lock.js';
+export { processAlive, processStartTime } from './process-info.js';
+export { type LcoreInfo } from './lcore.js';
+export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';

@@ -1,0 +1,119 @@
+/**
+ * The shared lcore table: which thread of which process holds which lcore
+ * id. Lcore ids select per-lcore state in the upper layers (mempool caches,
+ * heap caches), so two live threads never hold the same id.
+ *
+ * @see rte_thread_register, eal_lcore_non_eal_allocate in DPDK
+ */
+import { MAX_LCORE } from './constants.js';
+import type { ConfigRegion } from './config.js';
+import {
+  LC_PID,
+  LC_ROLE,
+  LC_SOCKET,
+  LC_START,
+  LC_STATE,
+  LC_THREAD,
+  LCORE_ENTRY_BYTES,
+  LCORE_STATE_FREE,
+  LCORE_STATE_USED,
+  LCORE_TABLE,
+} from './layout.js';
+import { processAlive } from './process-info.js';
+
+/** One used entry of the lcore table. */
+export interface LcoreInfo {
+  lcoreId: number;
+  pid: number;
+  threadId: number;
+  socketId: number;
+  role: 'main' | 'thread' | 'secondary';
+}
+
+const ROLES = ['main', 'thread', 'secondary'] as const;
+
+function entry(id: number): number {
+  return LCORE_TABLE + id * LCORE_ENTRY_BYTES;
+}
+
+/**
+ * Claims lcore `id` (or the lowest free id from 1 when `id` is -1) for a
+ * thread. The caller holds the config lock. Returns the id, or -1 when none
+ * is free.
+ */
+export function lcoreClaim(
+  cfg: ConfigRegion,
+  id: number,
+  role: number,
+  pid: number,
+  startTime: number,
+  threadId: number,
+  socketId: number,
+): number {
+  let chosen = id;
+  if (chosen < 0) {
+    for (let i = 1; i < MAX_LCORE; i++) {
+      if (cfg.i32[(entry(i) + LC_STATE) >> 2] === LCORE_STATE_FREE) {
+        chosen = i;
+        break;
+      }
+    }
+    if (chosen < 0) return -1;
+  }
+  const e = entry(chosen);
+  cfg.i32[(e + LC_PID) >> 2] = pid;
+  cfg.i32[(e + LC_THREAD) >> 2] = threadId;
+  cfg.i32[(e + LC_SOCKET) >> 2] = socketId;
+  cfg.f64[(e + LC_START) >> 3] = startTime;
+  cfg.i32[(e + LC_ROLE) >> 2] = role;
+  Atomics.store(cfg.i32, (e + LC_STATE) >> 2, LCORE_STATE_USED);
+  return chosen;
+}
+
+/** Frees lcore `id`. The caller holds the config lock. */
+export function lcoreRelease(cfg: ConfigRegion, id: number): void {
+  const e = entry(id);
+  Atomics.store(cfg.i32, (e + LC_STATE) >> 2, LCORE_STATE_FREE);
+  cfg.i32[(e + LC_PID) >> 2] = 0;
+  cfg.i32[(e + LC_THREAD) >> 2] = 0;
+}
+
+/**
+ * Frees the lcores of processes that no longer exist (killed secondaries).
+ * The caller holds the config lock. Returns the ids freed.
+ */
+export function lcoreReclaimDead(cfg: ConfigRegion): number[] {
+  const freed: number[] = [];
+  for (let i = 1; i < MAX_LCORE; i++) {
+    const e = entry(i);
+    if (cfg.i32[(e + LC_STATE) >> 2] !== LCORE_STATE_USED) continue;
+    const pid = cfg.i32[(e + LC_PID) >> 2]!;
+    if (!processAlive(pid, cfg.f64[(e + LC_START) >> 3]!)) {
+      lcoreRelease(cfg, i);
+      freed.push(i);
+    }
+  }
+  return freed;
+}
+
+/** The socket recorded for lcore `id`. */
+export function lcoreSocket(cfg: ConfigRegion, id: number): number {
+  return cfg.i32[(entry(id) + LC_SOCKET) >> 2]!;
+}
+
+/** Every used lcore. */
+export function lcoreList(cfg: ConfigRegion): LcoreInfo[] {
+  const out: LcoreInfo[] = [];
+  for (let i = 0; i < MAX_LCORE; i++) {
+    const e = entry(i);
+    if (Atomics.load(cfg.i32, (e + LC_STATE) >> 2) !== LCORE_STATE_USED) continue;
+    out.push({
+      lcoreId: i,
+      pid: cfg.i32[(e + LC_PID) >> 2]!,
+      threadId: cfg.i32[(e + LC_THREAD) >> 2]!,
+      socketId: cfg.i32[(e + LC_SOCKET) >> 2]!,
+      role: ROLES[cfg.i32[(e + LC_ROLE) >> 2]!] ?? 'thread',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,156 @@
+/**
+ * A memseg list as one thread sees it: the list's descriptor, its one
+ * SharedArrayBuffer (the whole list's address range, mapped once per
+ * process) with views, and page backing and release.
+ *
+ * A list is one file (hugetlbfs, /dev/shm or memfd) mapped shared and
+ * unreserved over its full length; pages get memory with fallocate and give
+ * it back with a punched hole, so every process that maps the file sees
+ * pages come and go without remapping anything.
+ *
+ * @see struct rte_memseg_list, eal_memalloc_alloc_seg_bulk in DPDK
+ */
+import { BAD_IOVA } from './constants.js';
+import type { ConfigRegion, ListDescriptor } from './config.js';
+import { fromErrno } from './errors.js';
+import { LIST_SPAN, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SEG_IOVA_HI, SEG_IOVA_LO, SEG_STATE } from './layout.js';
+import { native } from './native.js';
+import { SharedViews } from './views.js';
+
+const IOVA_UNKNOWN = 0xffffffff;
+
+/** One memseg list mapped in this thread. */
+export class MemsegListMap extends SharedViews {
+  readonly index: number;
+  readonly socketId: number;
+  readonly pageSize: number;
+  readonly nSegs: number;
+  /** Bytes of address space (nSegs * pageSize). */
+  readonly length: number;
+  /** rtemem address of byte 0 of the list. */
+  readonly baseAddr: number;
+  /** Offset of this list's segment table in the config region. */
+  readonly segTable: number;
+  /** Name of the list's file in the page directory ('' when it has none). */
+  readonly fileName: string;
+  /** File descriptor of the list's file in this process, -1 without one (sab). */
+  readonly fd: number;
+  /** Process virtual address of byte 0, 0n when unknown (sab backend). */
+  readonly va: bigint;
+
+  constructor(d: ListDescriptor, sab: SharedArrayBuffer, fd: number) {
+    super(sab);
+    this.index = d.index;
+    this.socketId = d.socketId;
+    this.pageSize = d.pageSize;
+    this.nSegs = d.nSegs;
+    this.length = d.length;
+    this.baseAddr = d.index * LIST_SPAN;
+    this.segTable = d.segTable;
+    this.fileName = d.fileName;
+    this.fd = fd;
+    const n = native();
+    this.va = fd >= 0 && n !== null ? n.addressOf(sab) : 0n;
+  }
+
+  /** Byte offset in the config of segment `seg`'s entry. */
+  segEntry(seg: number): number {
+    return this.segTable + seg * SEG_ENTRY_BYTES;
+  }
+}
+
+/** The state bits of segment `seg` (0 when the page has no memory). */
+export function segState(cfg: ConfigRegion, list: MemsegListMap, seg: number): number {
+  return cfg.u32[(list.segEntry(seg) + SEG_STATE) >> 2]!;
+}
+
+/** The IOVA of segment `seg`, BAD_IOVA when unknown. */
+export function segIova(cfg: ConfigRegion, list: MemsegListMap, seg: number): bigint {
+  const e = list.segEntry(seg);
+  const lo = cfg.u32[(e + SEG_IOVA_LO) >> 2]!;
+  const hi = cfg.u32[(e + SEG_IOVA_HI) >> 2]!;
+  if (lo === IOVA_UNKNOWN && hi === IOVA_UNKNOWN) return BAD_IOVA;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function writeSeg(cfg: ConfigRegion, list: MemsegListMap, seg: number, state: number, iova: bigint): void {
+  const e = list.segEntry(seg);
+  if (iova < 0n) {
+    cfg.u32[(e + SEG_IOVA_LO) >> 2] = IOVA_UNKNOWN;
+    cfg.u32[(e + SEG_IOVA_HI) >> 2] = IOVA_UNKNOWN;
+  } else {
+    cfg.u32[(e + SEG_IOVA_LO) >> 2] = Number(iova & 0xffffffffn);
+    cfg.u32[(e + SEG_IOVA_HI) >> 2] = Number(iova >> 32n);
+  }
+  Atomics.store(cfg.u32, (e + SEG_STATE) >> 2, state);
+}
+
+/** Marks segments as backed without touching memory (sab lists, whose memory always exists). */
+export function markBacked(cfg: ConfigRegion, list: MemsegListMap, first: number, count: number, flags: number): void {
+  for (let s = first; s < first + count; s++) writeSeg(cfg, list, s, SEG_F_USED | flags, BAD_IOVA);
+  const w = (cfg.listEntry(list.index) + ML_USED_SEGS) >> 2;
+  cfg.u32[w] = cfg.u32[w]! + count;
+}
+
+/**
+ * Gives `count` pages from segment `first` real memory: allocated now (so
+ * running out is an error here, never a SIGBUS later), faulted into this
+ * process, with their IOVAs recorded. The caller holds the memseg lock.
+ * Returns 0, or a negated errno (-ENOMEM when the pages are not there).
+ */
+export function backPages(
+  cfg: ConfigRegion,
+  list: MemsegListMap,
+  first: number,
+  count: number,
+  flags: number,
+  bindNode: boolean,
+): number {
+  const n = native();
+  if (n === null || list.fd < 0) return -12;
+  const off = first * list.pageSize;
+  const len = count * list.pageSize;
+  let r = n.fallocate(list.fd, false, off, len, bindNode ? list.socketId : -1);
+  if (r < 0) {
+    // ENOSPC from hugetlbfs/tmpfs means no pages: report it as ENOMEM.
+    return r === -28 ? -12 : r;
+  }
+  r = n.populate(list.sab, off, len);
+  if (r < 0) {
+    n.fallocate(list.fd, true, off, len, -1);
+    return r;
+  }
+  const iovas = n.pagemapRange(list.sab, off, len, list.pageSize);
+  for (let i = 0; i < count; i++) {
+    const iova = typeof iovas === 'number' ? BAD_IOVA : iovas[i]!;
+    writeSeg(cfg, list, first + i, SEG_F_USED | flags, iova);
+  }
+  const w = (cfg.listEntry(list.index) + ML_USED_SEGS) >> 2;
+  cfg.u32[w] = cfg.u32[w]! + count;
+  return 0;
+}
+
+/**
+ * Gives `count` pages from segment `first` back to the OS (in every process
+ * that maps the list). The caller holds the memseg lock and guarantees that
+ * nothing lives in them. Returns 0 or a negated errno.
+ */
+export function releasePages(cfg: ConfigRegion, list: MemsegListMap, first: number, count: number): number {
+  const n = native();
+  if (n === null || list.fd < 0) return -22;
+  const r = n.fallocate(list.fd, true, first * list.pageSize, count * list.pageSize, -1);
+  if (r < 0) return r;
+  for (let i = 0; i < count; i++) writeSeg(cfg, list, first + i, 0, BAD_IOVA);
+  const w = (cfg.listEntry(list.index) + ML_USED_SEGS) >> 2;
+  cfg.u32[w] = cfg.u32[w]! - count;
+  return 0;
+}
+
+/** Maps a list file in this process: one SharedArrayBuffer per list per process. */
+export function mapListFile(fd: number, length: number, what: string): SharedArrayBuffer {
+  const n = native();
+  if (n === null) throw fromErrno(-95, `cannot map ${what}`, 'the native addon is not loaded');
+  const sab = n.mapFile(fd, length, 0);
+  if (typeof sab === 'number') throw fromErrno(sab, `cannot map ${what} (${length} bytes)`);
+  return sab;
+}
