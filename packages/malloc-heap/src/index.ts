@@ -1,0 +1,6 @@
+/**
+ * @rtemem/malloc-heap
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @rtemem/mbuf
+ *
+ * @packageDocumentation
+ */
+export {};

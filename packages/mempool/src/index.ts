@@ -1,0 +1,6 @@
+/**
+ * @rtemem/mempool
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @rtemem/memseg
+ *
+ * @packageDocumentation
+ */
+export {};

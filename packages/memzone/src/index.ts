@@ -1,0 +1,6 @@
+/**
+ * @rtemem/memzone
+ *
+ * @packageDocumentation
+ */
+export {};

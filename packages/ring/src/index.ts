@@ -1,0 +1,6 @@
+/**
+ * @rtemem/ring
+ *
+ * @packageDocumentation
+ */
+export {};
