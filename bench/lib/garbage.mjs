@@ -1,0 +1,80 @@
+/**
+ * The garbage meter: JS heap bytes allocated per operation, and the GCs they
+ * caused, over many operations. Needs `node --expose-gc` (the runner starts
+ * every suite so).
+ *
+ * allocated = (used_end - used_start) + sum over GCs of (used_before - used_after)
+ *
+ * where "used" is V8's used heap size: what stayed allocated at the end plus
+ * what every GC in between collected. v8.GCProfiler gives each GC's used size
+ * before and after, so a GC during the run loses nothing. ArrayBuffer and
+ * SharedArrayBuffer backing stores are outside the JS heap: only their small
+ * JS objects count here (their GCs do count).
+ */
+import v8 from 'node:v8';
+
+/** Default number of operations the meter runs. */
+export const DEFAULT_GARBAGE_OPS = 1e6;
+
+/** Throws unless the process runs with --expose-gc. */
+export function requireGc() {
+  if (typeof globalThis.gc !== 'function') throw new Error('the garbage meter needs `node --expose-gc`');
+}
+
+/** V8's used heap size now. */
+function usedHeap() {
+  return v8.getHeapStatistics().used_heap_size;
+}
+
+/**
+ * A full GC, then waits for the used size to settle: the first allocations
+ * after a GC (even the statistics object) can make it jump by a whole
+ * allocation buffer, up to ~200 KB, which must not be charged to the
+ * function under test.
+ */
+function collect() {
+  globalThis.gc();
+  let prev = usedHeap();
+  for (let i = 0; i < 20; i++) {
+    const now = usedHeap();
+    if (now - prev < 4096) return;
+    prev = now;
+  }
+}
+
+/**
+ * Calls `fn` `calls` times in a loop of its own (a new function each time,
+ * so the call site sees only `fn`); returns the last result so the calls
+ * cannot be optimised away.
+ */
+function makeLoop() {
+  return new Function('fn', 'calls', 'let r; for (let i = 0; i < calls; i++) r = fn(); return r;');
+}
+
+/**
+ * Measures the garbage of `fn`, which does `opsPerCall` operations per call,
+ * over at least `ops` operations, after a warm-up of a tenth as many calls
+ * (at least 1000, at most as many) so that the measured calls run
+ * optimised code. Returns
+ * `{ bytesPerOp, gcs, ops, bytes }`.
+ */
+export function measureGarbage(fn, { opsPerCall = 1, ops = DEFAULT_GARBAGE_OPS } = {}) {
+  requireGc();
+  const calls = Math.max(1, Math.ceil(ops / opsPerCall));
+  const loop = makeLoop();
+  // Warm-up as long as the run: V8 tiers the loop and fn up (compiling
+  // allocates on the heap) before anything counts.
+  loop(fn, calls);
+  collect();
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  const start = usedHeap();
+  loop(fn, calls);
+  const end = usedHeap();
+  const { statistics } = profiler.stop();
+  let collected = 0;
+  for (const g of statistics) collected += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+  const bytes = Math.max(0, end - start + collected);
+  const done = calls * opsPerCall;
+  return { bytesPerOp: bytes / done, gcs: statistics.length, ops: done, bytes };
+}

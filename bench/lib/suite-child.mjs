@@ -1,0 +1,18 @@
+/**
+ * One suite in a process of its own, started by run.mjs as
+ * `node --expose-gc suite-child.mjs <suite file> <reps>`: runs it and sends
+ * the result to the parent over IPC.
+ */
+import { pathToFileURL } from 'node:url';
+import { runSuite } from './runner.mjs';
+
+const [file, reps] = process.argv.slice(2);
+try {
+  const suite = (await import(pathToFileURL(file).href)).default;
+  const result = await runSuite(suite, { reps: Number(reps), log: (line) => console.log(line) });
+  await new Promise((resolve) => process.send({ type: 'result', result }, resolve));
+  process.exit(0);
+} catch (e) {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+}

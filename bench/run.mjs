@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench [suite...]`: runs the suites in bench/suites (all, or those
+ * named), each in a `node --expose-gc` process of its own; prints their
+ * tables; merges their results into results/latest.json (other suites'
+ * entries stay); regenerates RESULTS.md and results/chart.svg.
+ *
+ * Options: --reps N (repetitions per figure, default 5), --list,
+ * --suites DIR and --out DIR (where suites are, and where RESULTS.md and
+ * results/ go: for tests of the harness).
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hugepageInfo } from '@rtemem/eal-hugepage';
+import { filePrefixOf, hugepagesFree, leftoverFiles } from './lib/backends.mjs';
+import { renderChart } from './lib/chart.mjs';
+import { suiteText, resultsMarkdown } from './lib/report.mjs';
+import { machineInfo, mergeSuite, readResults, writeJsonAtomic } from './lib/results.mjs';
+import { DEFAULT_REPS } from './lib/runner.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function parseArgs(argv) {
+  const o = { names: [], reps: DEFAULT_REPS, list: false, suites: join(here, 'suites'), out: here };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--reps') o.reps = Number(argv[++i]);
+    else if (a === '--list') o.list = true;
+    else if (a === '--suites') o.suites = resolve(argv[++i]);
+    else if (a === '--out') o.out = resolve(argv[++i]);
+    else if (a === '--help' || a === '-h') o.help = true;
+    else if (a.startsWith('-')) throw new Error(`unknown option ${a} (see --help)`);
+    else o.names.push(a);
+  }
+  if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error('--reps takes a whole number >= 1');
+  return o;
+}
+
+/** Runs one suite file in a child process; resolves its result, or null when it failed. */
+function runChild(file, reps) {
+  return new Promise((resolvePromise) => {
+    const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps)], { execArgv: ['--expose-gc'], serialization: 'advanced' });
+    let result = null;
+    child.on('message', (m) => {
+      if (m.type === 'result') result = m.result;
+    });
+    child.on('exit', (code, signal) => resolvePromise({ pid: child.pid, result: code === 0 ? result : null, code, signal }));
+  });
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.help) {
+    console.log('usage: pnpm bench [suite...] [--reps N] [--list]\n(see bench/README.md)');
+    return 0;
+  }
+  const available = readdirSync(o.suites).filter((f) => f.endsWith('.mjs')).map((f) => basename(f, '.mjs')).sort();
+  if (o.list) {
+    console.log(available.join('\n'));
+    return 0;
+  }
+  const unknown = o.names.filter((n) => !available.includes(n));
+  if (unknown.length > 0) throw new Error(`no suite ${unknown.join(', ')}: the suites are ${available.join(', ')}`);
+  const names = o.names.length > 0 ? [...new Set(o.names)] : available;
+  const resultsDir = join(o.out, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const latest = join(resultsDir, 'latest.json');
+
+  let failed = 0;
+  for (const name of names) {
+    console.log(`\n>> ${name}`);
+    const freeBefore = await hugepagesFree();
+    const loadAverage1m = loadavg()[0];
+    const run = await runChild(join(o.suites, `${name}.mjs`), o.reps);
+    const freeAfter = await hugepagesFree();
+    const left = await leftoverFiles(filePrefixOf(run.pid));
+    if (left.length > 0) {
+      console.error(`!! suite ${name} left files behind (an EAL without cleanup()): ${left.join(', ')}`);
+      failed++;
+    }
+    if (freeBefore !== null && freeAfter !== freeBefore) {
+      // Other processes on the machine may take or give back hugepages too, so this is a warning.
+      console.warn(`!! HugePages_Free was ${freeBefore} before suite ${name} and is ${freeAfter} after`);
+    } else if (freeBefore !== null) {
+      console.log(`hugepages free before and after: ${freeAfter}`);
+    }
+    if (run.result === null) {
+      console.error(`!! suite ${name} failed (exit ${run.code ?? run.signal}): its old results, if any, are kept`);
+      failed++;
+      continue;
+    }
+    console.log(`\n${suiteText(run.result)}`);
+    // Merge right away so that a later failure keeps this suite's figures.
+    const doc = mergeSuite(readResults(latest), run.result, machineInfo({ hugepages: hugepageInfo(), cwd: o.out, loadAverage1m }));
+    writeJsonAtomic(latest, doc);
+  }
+
+  const doc = readResults(latest);
+  writeFileSync(join(o.out, 'RESULTS.md'), resultsMarkdown(doc));
+  writeFileSync(join(resultsDir, 'chart.svg'), await renderChart(doc));
+  console.log(`\nwrote ${latest}, ${join(o.out, 'RESULTS.md')}, ${join(resultsDir, 'chart.svg')}`);
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e.message);
+    process.exit(2);
+  },
+);
