@@ -1,0 +1,66 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const runJs = fileURLToPath(new URL('../run.mjs', import.meta.url));
+const suites = fileURLToPath(new URL('./fixtures/suites', import.meta.url));
+
+function bench(out: string, ...args: string[]) {
+  return execFileSync(process.execPath, [runJs, '--suites', suites, '--out', out, '--reps', '1', ...args], { encoding: 'utf8' });
+}
+
+function latest(out: string) {
+  return JSON.parse(readFileSync(join(out, 'results', 'latest.json'), 'utf8'));
+}
+
+describe('pnpm bench (run.mjs)', () => {
+  it('runs the named suites only, merges their results, and regenerates RESULTS.md and the chart', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
+    const printed = bench(out, 'alpha');
+    expect(printed).toMatch(/sum 64\s+-\s+ns\/op\s+\S+\s+\S+ \(\S+x\)\s+\S+x\s+<= 1000000 ns\/op\s+PASS/);
+    expect(printed).toMatch(/count\s+-\s+Mobj\/s/);
+    let doc = latest(out);
+    expect(Object.keys(doc.suites)).toEqual(['alpha']);
+    const alpha = doc.suites.alpha;
+    expect(alpha.rows.map((r: { case: string }) => r.case)).toEqual(['sum 64', 'count']);
+    expect(alpha.rows[0].rtemem.reps).toHaveLength(1);
+    // The peer allocates an array per call, rtemem nothing.
+    expect(alpha.rows[0].peers['array push'].garbage.bytesPerOp).toBeGreaterThan(1);
+    expect(alpha.rows[0].rtemem.garbage.bytesPerOp).toBeLessThan(1);
+    expect(alpha.rows[1].rtemem.median).toBeGreaterThan(0);
+    expect(doc.machine.node).toBe(process.version);
+
+    bench(out, 'beta');
+    doc = latest(out);
+    expect(Object.keys(doc.suites)).toEqual(['alpha', 'beta']);
+    expect(doc.suites.alpha).toEqual(alpha);
+    const beta = doc.suites.beta;
+    expect(beta.rows).toHaveLength(1);
+    expect(beta.rows[0].backend).toBe('sab');
+    expect(beta.rows[0].verdict).toBe('MISS');
+    expect(beta.skipped).toHaveLength(1);
+    expect(beta.skipped[0].backend).toBe('hugetlbfs');
+
+    const md = readFileSync(join(out, 'RESULTS.md'), 'utf8');
+    expect(md).toContain('## alpha: alpha fixture');
+    expect(md).toContain('## beta: beta fixture');
+    expect(md).toMatch(/\| noop \| sab \| ns\/op \| .* \| MISS \|/);
+    expect(md).toContain('- skipped `hugetlbfs`:');
+    const svg = readFileSync(join(out, 'results', 'chart.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    // One bar per figure: alpha's two, the throughput case's one, beta's one.
+    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(4);
+    expect(svg).toContain('alpha: sum 64');
+    expect(svg).toContain('beta: noop [sab]');
+  });
+
+  it('refuses an unknown suite, naming the ones there are', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
+    const r = spawnSync(process.execPath, [runJs, '--suites', suites, '--out', out, 'gamma'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no suite gamma: the suites are alpha, beta');
+  });
+});
