@@ -23,6 +23,7 @@ import {
   MAX_AREAS,
   ML_FILE,
   ML_FILE_LEN,
+  ML_FLAGS,
   ML_INDEX,
   ML_LENGTH,
   ML_N_SEGS,
@@ -38,6 +39,8 @@ import { SharedViews, utf8Length } from './views.js';
 /** What the list table says about one memseg list. */
 export interface ListDescriptor {
   index: number;
+  /** ML_F_* bits. */
+  flags: number;
   socketId: number;
   pageSize: number;
   nSegs: number;
@@ -66,6 +69,7 @@ export class ConfigRegion extends SharedViews {
     if (this.u32[(e + ML_INDEX) >> 2] !== index) return null;
     return {
       index,
+      flags: this.u32[(e + ML_FLAGS) >> 2]!,
       socketId: this.i32[(e + ML_SOCKET) >> 2]!,
       pageSize: this.f64[(e + ML_PAGE_SIZE) >> 3]!,
       nSegs: this.u32[(e + ML_N_SEGS) >> 2]!,
@@ -84,6 +88,7 @@ export class ConfigRegion extends SharedViews {
     this.u32[(e + ML_N_SEGS) >> 2] = d.nSegs;
     this.u32[(e + ML_SEG_TABLE) >> 2] = d.segTable;
     this.u32[(e + ML_USED_SEGS) >> 2] = 0;
+    this.u32[(e + ML_FLAGS) >> 2] = d.flags;
     this.f64[(e + ML_LENGTH) >> 3] = d.length;
     this.writeString(e + ML_FILE, ML_FILE_LEN, d.fileName);
   }
@@ -130,6 +135,11 @@ export class ConfigRegion extends SharedViews {
     } finally {
       lockRelease(this.i32, LOCK_CONFIG);
     }
+  }
+
+  /** Clears list `index`'s entry (an external list being removed). */
+  clearList(index: number): void {
+    this.u8.fill(0, this.listEntry(index), this.listEntry(index) + LIST_ENTRY_BYTES);
   }
 
   /** Every area's name, offset and size (for dumps). */

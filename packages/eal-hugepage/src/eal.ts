@@ -8,7 +8,7 @@ import { closeSync, constants as fsConstants, existsSync, fstatSync, ftruncateSy
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type Backend, type BackendChoice, chooseBackend, formatSize, SHM_DIR } from './backend.js';
-import { ConfigRegion, configSizeFor } from './config.js';
+import { ConfigRegion, configSizeFor, type ListDescriptor } from './config.js';
 import { LCORE_ID_ANY, MAX_LCORE, SOCKET_ID_ANY } from './constants.js';
 import { fromErrno, RteError } from './errors.js';
 import { hugepageMounts, numaNodes } from './hugepage-info.js';
@@ -49,6 +49,8 @@ import {
   LOCK_CONFIG,
   LOCK_MEMSEG,
   MAX_LISTS,
+  ML_EXT_VA,
+  ML_F_EXTERNAL,
   ML_USED_SEGS,
   SEG_ENTRY_BYTES,
   SEG_F_DO_NOT_FREE,
@@ -280,10 +282,16 @@ export class Eal {
   /** This process's pid (the owner recorded in shared locks). */
   readonly pid: number = process.pid;
 
+  /**
+   * The calling thread's lcore id in a one-element array (LCORE_ID_ANY when
+   * unregistered), for hot paths that need it on every call: one typed-array
+   * load instead of a method call. Read-only for users.
+   */
+  readonly lcoreCell: Uint32Array = Uint32Array.of(LCORE_ID_ANY);
+
   readonly #flags: number;
   readonly #byIndex: (MemsegListMap | undefined)[];
   #configFd: number;
-  #lcore: number = LCORE_ID_ANY;
   #closed = false;
 
   private constructor(p: EalParts) {
@@ -474,7 +482,7 @@ export class Eal {
       plan.forEach((p, i) => {
         const index = i + 1;
         const fileName = files ? pageFileName(o.filePrefix, index) : '';
-        const d = { index, socketId: p.socketId, pageSize, nSegs: p.length / pageSize, segTable, length: p.length, fileName };
+        const d = { index, flags: 0, socketId: p.socketId, pageSize, nSegs: p.length / pageSize, segTable, length: p.length, fileName };
         segTable += d.nSegs * SEG_ENTRY_BYTES;
         config.writeList(d);
         let sab: SharedArrayBuffer;
@@ -540,7 +548,7 @@ export class Eal {
         staleFilesRemoved,
       });
       const id = lcoreClaim(config, 0, LCORE_ROLE_MAIN, process.pid, selfStartTime, threadId, mainSocket);
-      eal.#lcore = id;
+      eal.lcoreCell[0] = id;
       Atomics.store(config.i32, HDR_STATE >> 2, CONFIG_STATE_READY);
       return eal;
     } catch (e) {
@@ -635,7 +643,7 @@ export class Eal {
         isWorker: false,
         staleFilesRemoved: [],
       });
-      eal.#lcore = eal.#claimLcore(LCORE_ROLE_SECONDARY);
+      eal.lcoreCell[0] = eal.#claimLcore(LCORE_ROLE_SECONDARY);
       return eal;
     } catch (e) {
       undo.run();
@@ -694,7 +702,7 @@ export class Eal {
 
   /** The calling thread's lcore id: 0 on the primary's main thread, LCORE_ID_ANY before threadRegister. @see rte_lcore_id */
   lcoreId(): number {
-    return this.#lcore;
+    return this.lcoreCell[0]!;
   }
 
   /**
@@ -707,21 +715,22 @@ export class Eal {
    */
   threadRegister(): number {
     this.#checkOpen();
-    if (this.#lcore !== LCORE_ID_ANY) return this.#lcore;
-    this.#lcore = this.#claimLcore(LCORE_ROLE_THREAD);
-    return this.#lcore;
+    if (this.lcoreCell[0] !== LCORE_ID_ANY) return this.lcoreCell[0]!;
+    this.lcoreCell[0] = this.#claimLcore(LCORE_ROLE_THREAD);
+    return this.lcoreCell[0]!;
   }
 
   /** Gives this thread's lcore id back. @see rte_thread_unregister */
   threadUnregister(): void {
-    if (this.#lcore === LCORE_ID_ANY) return;
+    const lcore = this.lcoreCell[0]!;
+    if (lcore === LCORE_ID_ANY) return;
     this.lock(LOCK_CONFIG);
     try {
-      lcoreRelease(this.config, this.#lcore);
+      lcoreRelease(this.config, lcore);
     } finally {
       this.unlock(LOCK_CONFIG);
     }
-    this.#lcore = LCORE_ID_ANY;
+    this.lcoreCell[0] = LCORE_ID_ANY;
   }
 
   #claimLcore(role: number): number {
@@ -743,8 +752,9 @@ export class Eal {
 
   /** NUMA socket of the calling thread's lcore; SOCKET_ID_ANY without one. @see rte_socket_id */
   socketId(): number {
-    if (this.#lcore === LCORE_ID_ANY) return SOCKET_ID_ANY;
-    return lcoreSocket(this.config, this.#lcore);
+    const lcore = this.lcoreCell[0]!;
+    if (lcore === LCORE_ID_ANY) return SOCKET_ID_ANY;
+    return lcoreSocket(this.config, lcore);
   }
 
   /** Every lcore in use, in every process. */
@@ -834,7 +844,8 @@ export class Eal {
   }
 
   #lockLcore(): number {
-    return this.#lcore === LCORE_ID_ANY ? -1 : this.#lcore;
+    const lcore = this.lcoreCell[0]!;
+    return lcore === LCORE_ID_ANY ? -1 : lcore;
   }
 
   /** Takes a lock in the config region (see lock.ts), recording this process as owner. */
@@ -880,6 +891,98 @@ export class Eal {
     if (list === undefined || first < 0 || count <= 0 || first + count > list.nSegs) return -22;
     if (this.backend === 'sab' || this.legacyMem) return -1;
     return releasePages(this.config, list, first, count);
+  }
+
+  /**
+   * Registers a user's SharedArrayBuffer as an external memseg list (for an
+   * external heap) and attaches it to this handle. Other threads attach the
+   * same buffer with {@link Eal.attachExternalList}. Throws EINVAL for a
+   * buffer that is not a SharedArrayBuffer, is empty, larger than LIST_SPAN or
+   * not a whole number of pages; ENOSPC when the list table is full.
+   *
+   * @see rte_extmem_register
+   */
+  registerExternalList(buffer: SharedArrayBuffer, pageSize: number, socketId: number): MemsegListMap {
+    this.#checkOpen();
+    if (!(buffer instanceof SharedArrayBuffer)) throw new RteError('EINVAL', 'external memory must be a SharedArrayBuffer');
+    if (!Number.isSafeInteger(pageSize) || pageSize < 64 || (pageSize & (pageSize - 1)) !== 0) {
+      throw new RteError('EINVAL', `external page size must be a power of two of at least 64, not ${String(pageSize)}`);
+    }
+    const len = buffer.byteLength;
+    if (len === 0 || len > LIST_SPAN || len % pageSize !== 0) {
+      throw new RteError('EINVAL', `external memory of ${len} bytes: use 1 to ${LIST_SPAN / pageSize} whole pages of ${pageSize} bytes`);
+    }
+    this.lock(LOCK_CONFIG);
+    try {
+      let index = -1;
+      for (let i = 1; i <= MAX_LISTS; i++) {
+        if (this.config.readList(i) === null) {
+          index = i;
+          break;
+        }
+      }
+      if (index < 0) throw new RteError('ENOSPC', `all ${MAX_LISTS} memseg lists are in use: remove external memory first`);
+      const d = { index, flags: ML_F_EXTERNAL, socketId, pageSize, nSegs: len / pageSize, segTable: 0, length: len, fileName: '' };
+      this.config.writeList(d);
+      const map = new MemsegListMap(d, buffer, -1);
+      this.config.u32[(this.config.listEntry(index) + ML_USED_SEGS) >> 2] = d.nSegs;
+      this.config.f64[(this.config.listEntry(index) + ML_EXT_VA) >> 3] = Number(map.va);
+      this.#byIndex[index] = map;
+      return map;
+    } finally {
+      this.unlock(LOCK_CONFIG);
+    }
+  }
+
+  /**
+   * Attaches, in this thread, the buffer of external list `index` that
+   * another thread registered. Throws EINVAL when `index` is not an external
+   * list or the buffer does not match it.
+   *
+   * @see rte_extmem_attach
+   */
+  attachExternalList(index: number, buffer: SharedArrayBuffer): MemsegListMap {
+    const d = this.config.readList(index);
+    if (d === null || (d.flags & ML_F_EXTERNAL) === 0) throw new RteError('EINVAL', `memseg list ${index} is not external memory`);
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== d.length) {
+      throw new RteError('EINVAL', `external list ${index} has ${d.length} bytes: attach the same SharedArrayBuffer that was registered`);
+    }
+    const map = new MemsegListMap(d, buffer, -1);
+    const va = this.config.f64[(this.config.listEntry(index) + ML_EXT_VA) >> 3]!;
+    if (va !== 0 && map.va !== 0n && Number(map.va) !== va) {
+      throw new RteError('EINVAL', `that buffer is not the one registered as external list ${index}`);
+    }
+    this.#byIndex[index] = map;
+    return map;
+  }
+
+  /** Removes external list `index` from the table (the caller made sure nothing uses it). */
+  unregisterExternalList(index: number): void {
+    this.lock(LOCK_CONFIG);
+    try {
+      const d = this.config.readList(index);
+      if (d === null || (d.flags & ML_F_EXTERNAL) === 0) throw new RteError('EINVAL', `memseg list ${index} is not external memory`);
+      this.config.clearList(index);
+      this.#byIndex[index] = undefined;
+    } finally {
+      this.unlock(LOCK_CONFIG);
+    }
+  }
+
+  /** Detaches external list `index` from this handle only. */
+  detachExternalList(index: number): void {
+    const m = this.#byIndex[index];
+    if (m !== undefined && (m.flags & ML_F_EXTERNAL) !== 0) this.#byIndex[index] = undefined;
+  }
+
+  /** Descriptors of every list in the table (internal and external), in index order. */
+  listDescriptors(): ListDescriptor[] {
+    const out: ListDescriptor[] = [];
+    for (let i = 1; i <= MAX_LISTS; i++) {
+      const d = this.config.readList(i);
+      if (d !== null) out.push(d);
+    }
+    return out;
   }
 
   /** Segments of list `index` currently backed by memory. */

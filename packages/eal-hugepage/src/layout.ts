@@ -3,6 +3,10 @@
  * rtemem addresses. Every offset used by this package is named here; all
  * offsets are bytes from the start of the config region unless noted.
  *
+ * Values are plain literals (derived ones with their formula in a comment):
+ * the bundler then inlines them at every use instead of leaving a variable
+ * load in hot paths.
+ *
  * ```
  * 0       header (magic, version, size, owner, primary, backend, lists)
  * 256     locks (one 64-byte line each)
@@ -24,7 +28,7 @@
  * every address of list 1 below 2**31, a V8 small integer: address arithmetic
  * in hot paths stays in int32 and returned addresses never need a heap box.
  */
-export const LIST_SPAN = 2 ** 30;
+export const LIST_SPAN = 1073741824; // 2 ** 30
 /** log2(LIST_SPAN) */
 export const LIST_SPAN_LOG2 = 30;
 /** Memseg lists per config. */
@@ -114,9 +118,18 @@ export const ML_PAGE_SIZE = 8; // f64 bytes per page (segment)
 export const ML_N_SEGS = 16; // u32 segments in the list
 export const ML_SEG_TABLE = 20; // u32 offset of the list's segment table
 export const ML_USED_SEGS = 24; // u32 segments currently backed by memory
+export const ML_FLAGS = 28; // u32 ML_F_*
 export const ML_LENGTH = 32; // f64 bytes of address space (n_segs * page_size)
+export const ML_EXT_VA = 40; // f64 external lists: virtual address of the registering thread's buffer (0: unknown)
 export const ML_FILE = 64; // 64 B utf-8 file name in the page directory ('' for sab / in-memory)
 export const ML_FILE_LEN = 64;
+
+/**
+ * The list is external memory (a user's SharedArrayBuffer added to an
+ * external heap): every page counts as backed, IOVAs are unknown, and each
+ * thread attaches the buffer itself. @see rte_memseg_list.external
+ */
+export const ML_F_EXTERNAL = 0x1;
 
 /* ------------------------------------------------------------------ *
  * Area directory, 8704..10751: MAX_AREAS entries of 64 bytes. An area is a
@@ -133,7 +146,7 @@ export const AREA_OFF = 32; // u32 offset of the area
 export const AREA_SIZE = 36; // u32 bytes
 export const AREAS_START = 16384;
 /** Default bytes for all areas together. */
-export const AREAS_DEFAULT_SIZE = 8 * 1024 * 1024;
+export const AREAS_DEFAULT_SIZE = 8388608; // 8 MiB
 
 /* ------------------------------------------------------------------ *
  * Segment tables: one 16-byte entry per page (DPDK's rte_memseg), in list

@@ -13,7 +13,7 @@
 import { BAD_IOVA } from './constants.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
 import { fromErrno } from './errors.js';
-import { LIST_SPAN, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SEG_IOVA_HI, SEG_IOVA_LO, SEG_STATE } from './layout.js';
+import { LIST_SPAN, ML_F_EXTERNAL, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SEG_IOVA_HI, SEG_IOVA_LO, SEG_STATE } from './layout.js';
 import { native } from './native.js';
 import { SharedViews } from './views.js';
 
@@ -24,6 +24,8 @@ export class MemsegListMap extends SharedViews {
   readonly index: number;
   readonly socketId: number;
   readonly pageSize: number;
+  /** log2(pageSize): the segment of offset `off` is `off >>> pageShift`. */
+  readonly pageShift: number;
   readonly nSegs: number;
   /** Bytes of address space (nSegs * pageSize). */
   readonly length: number;
@@ -38,19 +40,25 @@ export class MemsegListMap extends SharedViews {
   /** Process virtual address of byte 0, 0n when unknown (sab backend). */
   readonly va: bigint;
 
+  /** ML_F_* bits (ML_F_EXTERNAL for a user's buffer). */
+  readonly flags: number;
+
   constructor(d: ListDescriptor, sab: SharedArrayBuffer, fd: number) {
     super(sab);
     this.index = d.index;
     this.socketId = d.socketId;
     this.pageSize = d.pageSize;
+    this.pageShift = Math.round(Math.log2(d.pageSize));
     this.nSegs = d.nSegs;
     this.length = d.length;
     this.baseAddr = d.index * LIST_SPAN;
     this.segTable = d.segTable;
     this.fileName = d.fileName;
     this.fd = fd;
+    this.flags = d.flags;
     const n = native();
-    this.va = fd >= 0 && n !== null ? n.addressOf(sab) : 0n;
+    // External buffers live in the JS heap, whose address is real too.
+    this.va = (fd >= 0 || (d.flags & ML_F_EXTERNAL) !== 0) && n !== null ? n.addressOf(sab) : 0n;
   }
 
   /** Byte offset in the config of segment `seg`'s entry. */
