@@ -27,19 +27,35 @@ function usedHeap() {
 }
 
 /**
- * A full GC, then waits for the used size to settle: the first allocations
- * after a GC (even the statistics object) can make it jump by a whole
- * allocation buffer, up to ~200 KB, which must not be charged to the
- * function under test.
+ * A full GC (when exposed), then waits for the used size to settle: the
+ * first allocations after a GC (even the statistics object) can make it jump
+ * by a whole allocation buffer, up to ~200 KB, which must not be charged to
+ * what is measured next.
  */
-function collect() {
-  globalThis.gc();
+export function collect() {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
   let prev = usedHeap();
   for (let i = 0; i < 20; i++) {
     const now = usedHeap();
     if (now - prev < 4096) return;
     prev = now;
   }
+}
+
+/** Starts metering (call collect() first): returns the state meterStop needs. */
+export function meterStart() {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  return { profiler, start: usedHeap() };
+}
+
+/** Stops metering: `{ bytes, gcs }` allocated and collected since meterStart. */
+export function meterStop(meter) {
+  const end = usedHeap();
+  const { statistics } = meter.profiler.stop();
+  let collected = 0;
+  for (const g of statistics) collected += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+  return { bytes: Math.max(0, end - meter.start + collected), gcs: statistics.length };
 }
 
 /**
@@ -53,10 +69,8 @@ function makeLoop() {
 
 /**
  * Measures the garbage of `fn`, which does `opsPerCall` operations per call,
- * over at least `ops` operations, after a warm-up of a tenth as many calls
- * (at least 1000, at most as many) so that the measured calls run
- * optimised code. Returns
- * `{ bytesPerOp, gcs, ops, bytes }`.
+ * over at least `ops` operations, after a warm-up of as many, so that the
+ * measured calls run optimised code. Returns `{ bytesPerOp, gcs, ops, bytes }`.
  */
 export function measureGarbage(fn, { opsPerCall = 1, ops = DEFAULT_GARBAGE_OPS } = {}) {
   requireGc();
@@ -66,15 +80,9 @@ export function measureGarbage(fn, { opsPerCall = 1, ops = DEFAULT_GARBAGE_OPS }
   // allocates on the heap) before anything counts.
   loop(fn, calls);
   collect();
-  const profiler = new v8.GCProfiler();
-  profiler.start();
-  const start = usedHeap();
+  const meter = meterStart();
   loop(fn, calls);
-  const end = usedHeap();
-  const { statistics } = profiler.stop();
-  let collected = 0;
-  for (const g of statistics) collected += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
-  const bytes = Math.max(0, end - start + collected);
+  const { bytes, gcs } = meterStop(meter);
   const done = calls * opsPerCall;
-  return { bytesPerOp: bytes / done, gcs: statistics.length, ops: done, bytes };
+  return { bytesPerOp: bytes / done, gcs, ops: done, bytes };
 }

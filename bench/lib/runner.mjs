@@ -102,7 +102,7 @@ async function runThroughput(c, ctx, reps, log) {
     for (let r = 0; r < reps; r++) {
       for (const [name, s] of setups) {
         if (!s) continue;
-        const t = await throughput({ name: `${c.name} (${name})`, workers: s.workers, durationMs: c.durationMs ?? 500 });
+        const t = await throughput({ name: `${c.name} (${name})`, workers: s.workers, durationMs: c.durationMs ?? 500, warmupMs: c.warmupMs });
         raw[name].reps.push(t.mobjPerSec);
         const g = raw[name].garbage;
         g.gcs += t.gcs;

@@ -6,11 +6,16 @@
  *
  * A worker module exports:
  *   setup(data, ctl)   optional, untimed: returns the state `run` gets (else run gets data)
- *   run(state, ctl)    timed: loops while ctl.running(), returns the objects it moved
+ *   run(state, ctl)    loops while ctl.running(), returns the objects it moved
  *   teardown(state)    optional, untimed
  * ctl has `index` (the worker's position in `workers`) and `running()`.
- * Call running() once per batch, not per object: in a child process it
- * reads the clock.
+ * Call running() once per batch, not per object.
+ *
+ * Every worker calls run twice: a warm-up round (`warmupMs`, not counted,
+ * so the JIT has compiled run by the measured round) and the measured round
+ * (`durationMs`). All workers start and stop each round together. `run`
+ * must leave its state fit for another round (e.g. stop producing, drain
+ * what it can).
  */
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
@@ -18,10 +23,15 @@ import { pathToFileURL } from 'node:url';
 
 const HOST = new URL('./throughput-host.mjs', import.meta.url);
 
-/** Control word states, shared with the worker threads. */
+/**
+ * Phases of the control word shared with the workers: a round runs while
+ * the word is WARMUP or MEASURE and ends when it moves on.
+ */
 export const WAIT = 0;
-export const GO = 1;
-export const STOP = 2;
+export const WARMUP = 1;
+export const WARMED = 2;
+export const MEASURE = 3;
+export const STOP = 4;
 
 /** A worker module's location as a file URL string (accepts a URL or a path). */
 function moduleUrl(file) {
@@ -30,14 +40,17 @@ function moduleUrl(file) {
   return pathToFileURL(file).href;
 }
 
-/** Starts one worker (thread or child process); resolves `ready` when its setup is done. */
-function start(spec, index, control, durationMs) {
-  const init = { file: moduleUrl(spec.file), data: spec.data, index, durationMs };
-  const events = { ready: null, done: null };
+/** Starts one worker (thread or child process); `ready` and `warm` resolve as it gets there. */
+function start(spec, index, control, times) {
+  const init = { file: moduleUrl(spec.file), data: spec.data, index, ...times };
+  const signal = {};
+  const ready = new Promise((resolve) => (signal.ready = resolve));
+  const warm = new Promise((resolve) => (signal.warm = resolve));
   let handle;
   const finished = new Promise((resolve, reject) => {
     const onMessage = (m) => {
-      if (m.type === 'ready') events.ready();
+      if (m.type === 'ready') signal.ready();
+      else if (m.type === 'warm') signal.warm();
       else if (m.type === 'done') resolve(m);
       else if (m.type === 'error') reject(new Error(`worker ${index} (${spec.file}): ${m.message}`));
     };
@@ -54,16 +67,17 @@ function start(spec, index, control, durationMs) {
       handle.on('exit', (code) => code !== 0 && reject(new Error(`worker thread ${index} (${spec.file}) exited with ${code}`)));
     }
   });
-  const ready = new Promise((resolve) => (events.ready = resolve));
-  return { spec, handle, ready, finished };
+  return { spec, handle, ready, warm, finished };
 }
 
-function stopAll(started) {
-  for (const w of started) {
-    if (w.spec.process) w.handle.kill();
-    else w.handle.terminate();
-  }
+/** Moves every worker to `phase`: threads through the shared word, processes by message. */
+function setPhase(started, control, phase) {
+  Atomics.store(control, 0, phase);
+  Atomics.notify(control, 0);
+  for (const w of started) if (w.spec.process) w.handle.send({ type: 'phase', phase });
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs one throughput measurement. `workers` is a list of
@@ -72,26 +86,32 @@ function stopAll(started) {
  * SharedArrayBuffer is shared with threads, never with processes), `counts`
  * whether its objects count (count the consumers of a producer/consumer
  * pair, not both sides), `process` to run it in a child process.
- * Returns `{ name, mobjPerSec, objects, elapsedMs, bytesPerOp, gcs, workers }`.
+ * Returns `{ name, mobjPerSec, objects, elapsedMs, bytesPerOp, gcs, workers }`
+ * (bytes and GCs of the measured round, summed over all workers).
  */
-export async function throughput({ name = 'throughput', workers, durationMs = 500, timeoutMs = durationMs + 60_000 }) {
+export async function throughput({ name = 'throughput', workers, durationMs = 500, warmupMs = Math.min(200, durationMs), timeoutMs = durationMs + warmupMs + 60_000 }) {
   if (!Array.isArray(workers) || workers.length === 0) throw new Error(`${name}: throughput needs at least one worker`);
   if (!workers.some((w) => w.counts !== false)) throw new Error(`${name}: no worker counts objects`);
   const control = new Int32Array(new SharedArrayBuffer(8));
-  const started = workers.map((spec, i) => start(spec, i, control, durationMs));
+  const started = workers.map((spec, i) => start(spec, i, control, { warmupMs, durationMs }));
+  const all = Promise.all(started.map((w) => w.finished));
+  all.catch(() => {});
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name}: workers did not finish within ${timeoutMs} ms`)), timeoutMs);
   });
+  // Anything that fails (a worker, the time limit) ends the wait at once.
+  const until = (p) => Promise.race([p, all, timeout]);
   try {
-    const all = Promise.all(started.map((w) => w.finished));
-    all.catch(() => {});
-    await Promise.race([Promise.all(started.map((w) => w.ready)), all, timeout]);
-    Atomics.store(control, 0, GO);
-    Atomics.notify(control, 0);
-    for (const w of started) if (w.spec.process) w.handle.send({ type: 'go' });
-    setTimeout(() => Atomics.store(control, 0, STOP), durationMs).unref();
-    const results = await Promise.race([all, timeout]);
+    await until(Promise.all(started.map((w) => w.ready)));
+    setPhase(started, control, WARMUP);
+    await until(sleep(warmupMs));
+    setPhase(started, control, WARMED);
+    await until(Promise.all(started.map((w) => w.warm)));
+    setPhase(started, control, MEASURE);
+    await until(sleep(durationMs));
+    setPhase(started, control, STOP);
+    const results = await until(all);
     let objects = 0;
     let elapsedMs = 0;
     let bytes = 0;
@@ -112,13 +132,12 @@ export async function throughput({ name = 'throughput', workers, durationMs = 50
       gcs,
       workers: results.map((r) => ({ count: r.count, elapsedMs: r.elapsedMs, bytes: r.bytes, gcs: r.gcs })),
     };
-  } catch (e) {
-    stopAll(started);
-    throw e;
   } finally {
     clearTimeout(timer);
+    for (const w of started) {
+      if (w.spec.process) w.handle.kill();
+      else await w.handle.terminate();
+    }
     await Promise.allSettled(started.map((w) => w.finished));
-    // A thread whose module keeps handles open would outlive its run.
-    for (const w of started) if (!w.spec.process) await w.handle.terminate();
   }
 }
