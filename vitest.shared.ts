@@ -8,9 +8,11 @@ const root = dirname(fileURLToPath(import.meta.url));
  * Tests import every @rtemem package from its TypeScript source; worker
  * threads and child processes (plain .mjs scripts) load the built dist.
  */
-export const alias: Record<string, string> = Object.fromEntries(
-  readdirSync(join(root, 'packages')).map((dir) => [`@rtemem/${dir}`, join(root, 'packages', dir, 'src', 'index.ts')]),
-);
+export const alias = readdirSync(join(root, 'packages')).map((dir) => ({
+  // Exact package names only: subpaths such as @rtemem/testkit/peer resolve normally.
+  find: new RegExp(`^@rtemem/${dir}$`),
+  replacement: join(root, 'packages', dir, 'src', 'index.ts'),
+}));
 
 export const testOptions = {
   // Test files share hugepages, lcores and CPU: run them one at a time so a

@@ -369,7 +369,7 @@ export class Heap {
   free(addr: number): void {
     if (addr === 0) return;
     // Fast path: a small plain block of the cache's heap goes to the lcore cache.
-    if ((addr | 0) === addr && (addr & 63) === 0) {
+    if ((addr | 0) === addr && addr > 0 && (addr & 63) === 0) {
       const lc = this.#lcore[0]!;
       if (lc < MAX_LCORE && this.#cachePush(lc, addr)) return;
     }
@@ -461,7 +461,7 @@ export class Heap {
     if (!this.#backed(list, e)) throw new RteError('EINVAL', `${op}(${hex(addr)}): not a block (the page has no memory)`);
     const c = this.#core;
     if (c.u32(e, EL_MAGIC) !== ELEM_MAGIC) {
-      throw new RteError('EINVAL', `${op}(${hex(addr)}): not the start of a block from this heap (no element header there)`);
+      throw new RteError('EINVAL', `${op}(${hex(addr)}): no live block starts there (already freed, or not an address malloc returned)`);
     }
     if (c.state(e) === ELEM_PAD) {
       const pad = c.u32(e, EL_PAD);
