@@ -6,6 +6,7 @@
  * entries stay); regenerates RESULTS.md and results/chart.svg.
  *
  * Options: --reps N (repetitions per figure, default 5), --list,
+ * --report (run nothing: regenerate RESULTS.md and the chart from latest.json),
  * --suites DIR and --out DIR (where suites are, and where RESULTS.md and
  * results/ go: for tests of the harness).
  */
@@ -24,11 +25,12 @@ import { DEFAULT_REPS } from './lib/runner.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 function parseArgs(argv) {
-  const o = { names: [], reps: DEFAULT_REPS, list: false, suites: join(here, 'suites'), out: here };
+  const o = { names: [], reps: DEFAULT_REPS, list: false, report: false, suites: join(here, 'suites'), out: here };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--reps') o.reps = Number(argv[++i]);
     else if (a === '--list') o.list = true;
+    else if (a === '--report') o.report = true;
     else if (a === '--suites') o.suites = resolve(argv[++i]);
     else if (a === '--out') o.out = resolve(argv[++i]);
     else if (a === '--help' || a === '-h') o.help = true;
@@ -54,7 +56,7 @@ function runChild(file, reps) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) {
-    console.log('usage: pnpm bench [suite...] [--reps N] [--list]\n(see bench/README.md)');
+    console.log('usage: pnpm bench [suite...] [--reps N] [--list] [--report]\n(see bench/README.md)');
     return 0;
   }
   const available = readdirSync(o.suites).filter((f) => f.endsWith('.mjs')).map((f) => basename(f, '.mjs')).sort();
@@ -64,7 +66,7 @@ async function main() {
   }
   const unknown = o.names.filter((n) => !available.includes(n));
   if (unknown.length > 0) throw new Error(`no suite ${unknown.join(', ')}: the suites are ${available.join(', ')}`);
-  const names = o.names.length > 0 ? [...new Set(o.names)] : available;
+  const names = o.report ? [] : o.names.length > 0 ? [...new Set(o.names)] : available;
   const resultsDir = join(o.out, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const latest = join(resultsDir, 'latest.json');
@@ -101,7 +103,7 @@ async function main() {
   const doc = readResults(latest);
   writeFileSync(join(o.out, 'RESULTS.md'), resultsMarkdown(doc));
   writeFileSync(join(resultsDir, 'chart.svg'), await renderChart(doc));
-  console.log(`\nwrote ${latest}, ${join(o.out, 'RESULTS.md')}, ${join(resultsDir, 'chart.svg')}`);
+  console.log(`\nwrote ${names.length > 0 ? `${latest}, ` : ''}${join(o.out, 'RESULTS.md')}, ${join(resultsDir, 'chart.svg')}`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -6,7 +6,7 @@
 import { fmt, fmtRatio, targetText } from './figures.mjs';
 
 export const RATIO_NOTE =
-  'Figures are medians over repetitions. ratio > 1 means rtemem wins: peer / rtemem for ns/op (lower is better), ' +
+  'Figures are medians over repetitions; "rtemem min..max" shows how much they varied, so a ratio within that spread is noise. ratio > 1 means rtemem wins: peer / rtemem for ns/op (lower is better), ' +
   'rtemem / peer for Mobj/s (higher is better); "vs best" is against the strongest peer. ' +
   'Verdicts check rtemem\'s median against the case\'s target.';
 
@@ -17,15 +17,20 @@ function peerNames(rows) {
   return names;
 }
 
-/** The timing table of a suite result: case, backend, unit, rtemem, each peer (ratio), vs best, target, verdict. */
+/**
+ * The timing table of a suite result: case, backend, unit, rtemem (median,
+ * and the range of its repetitions, to show the noise), each peer (ratio),
+ * vs best, target, verdict.
+ */
 export function timingTable(suite) {
   const peers = peerNames(suite.rows);
-  const header = ['case', 'backend', 'unit', 'rtemem', ...peers, 'vs best', 'target', 'verdict'];
+  const header = ['case', 'backend', 'unit', 'rtemem', 'rtemem min..max', ...peers, 'vs best', 'target', 'verdict'];
   const rows = suite.rows.map((r) => [
     r.case,
     r.backend,
     r.unit,
     r.rtemem ? fmt(r.rtemem.median) : 'n/a',
+    r.rtemem ? `${fmt(r.rtemem.min)}..${fmt(r.rtemem.max)}` : '',
     ...peers.map((p) => {
       if (!(p in r.peers)) return '';
       const f = r.peers[p];

@@ -157,8 +157,9 @@ export default {
       note:
         'ns per 2 MiB region, every 4 KiB page written once. rtemem: lockMemseg, backPages, touch, releasePages, unlockMemseg ' +
         '(the memory goes back to the OS at once; on anonymous that is 512 pages of 4 KiB, each with its own segment entry and IOVA); ' +
-        'the peers allocate and touch, and GC frees later (its cost is in the mean). Buffer.allocUnsafe swings between ' +
-        'tens of µs (malloc hands back a freed block, already faulted in) and ~1 ms (fresh pages): see its repetitions in ' +
+        'the peers allocate and touch, and GC frees later (its cost is in the mean). The peers swing with the process\'s ' +
+        'history: Buffer.allocUnsafe from ~10 µs (malloc hands back a freed block, already faulted in) to ~1 ms (fresh pages), ' +
+        'new SharedArrayBuffer from ~0.2 to ~1 ms: see their repetitions in ' +
         'latest.json. sab cannot back or release pages, so it has no row. No target.',
       rtemem: (ctx) => {
         const eal = ctx.eal;

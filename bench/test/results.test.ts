@@ -80,14 +80,14 @@ describe('results file', () => {
   it('renders tables with figures, ratios, targets and verdicts', () => {
     const s = suite('ring', [rowA, rowB]);
     const t = timingTable(s);
-    expect(t.header).toEqual(['case', 'backend', 'unit', 'rtemem', 'peer', 'vs best', 'target', 'verdict']);
-    expect(t.rows[0]).toEqual(['case a', '-', 'ns/op', '10.0', '20.0 (2.00x)', '2.00x', '<= 40 ns/op', 'PASS']);
-    expect(t.rows[1]).toEqual(['case b', '-', 'ns/op', '5.00', '', '-', '-', '-']);
+    expect(t.header).toEqual(['case', 'backend', 'unit', 'rtemem', 'rtemem min..max', 'peer', 'vs best', 'target', 'verdict']);
+    expect(t.rows[0]).toEqual(['case a', '-', 'ns/op', '10.0', '10.0..10.0', '20.0 (2.00x)', '2.00x', '<= 40 ns/op', 'PASS']);
+    expect(t.rows[1]).toEqual(['case b', '-', 'ns/op', '5.00', '5.00..5.00', '', '-', '-', '-']);
     const g = garbageTable(s);
     expect(g.rows[0]).toEqual(['case a', '-', '1M', '0.000 B/op, 0 GC', '0.000 B/op, 0 GC']);
     const md = resultsMarkdown(mergeSuite(emptyResults(), s, machine('d1')));
     expect(md).toContain('## ring: ring title');
-    expect(md).toContain('| case a | - | ns/op | 10.0 | 20.0 (2.00x) | 2.00x | <= 40 ns/op | PASS |');
+    expect(md).toContain('| case a | - | ns/op | 10.0 | 10.0..10.0 | 20.0 (2.00x) | 2.00x | <= 40 ns/op | PASS |');
     expect(md).toContain('](results/chart.svg)');
   });
 

@@ -20,7 +20,7 @@ describe('pnpm bench (run.mjs)', () => {
   it('runs the named suites only, merges their results, and regenerates RESULTS.md and the chart', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
     const printed = bench(out, 'alpha');
-    expect(printed).toMatch(/sum 64\s+-\s+ns\/op\s+\S+\s+\S+ \(\S+x\)\s+\S+x\s+<= 1000000 ns\/op\s+PASS/);
+    expect(printed).toMatch(/sum 64\s+-\s+ns\/op\s+\S+\s+\S+\.\.\S+\s+\S+ \(\S+x\)\s+\S+x\s+<= 1000000 ns\/op\s+PASS/);
     expect(printed).toMatch(/count\s+-\s+Mobj\/s/);
     let doc = latest(out);
     expect(Object.keys(doc.suites)).toEqual(['alpha']);
