@@ -1,0 +1,813 @@
+/**
+ * rte_ring in shared memory: a fixed-size FIFO of numbers (esize 8) or of
+ * fixed-size elements, with multi- or single-producer/consumer, RTS and HTS
+ * sync, usable from every thread and process that maps the memory.
+ *
+ * @see lib/ring/rte_ring.c, rte_ring.h, rte_ring_elem.h in DPDK
+ */
+import { type Eal, ENOBUFS, type Memzone, Memzones, RteError, SOCKET_ID_ANY } from '@rtemem/memzone';
+import { getNumbers, getWords, putNumbers, putWords } from './copy.js';
+import { RingCore } from './core.js';
+import {
+  RING_HDR_CAPACITY,
+  RING_HDR_CONS_HTD,
+  RING_HDR_CONS_SYNC,
+  RING_HDR_ESIZE,
+  RING_HDR_FLAGS,
+  RING_HDR_MAGIC,
+  RING_HDR_MASK,
+  RING_HDR_NAME,
+  RING_HDR_PROD_HTD,
+  RING_HDR_PROD_SYNC,
+  RING_HDR_SIZE,
+  RING_HDR_STATE,
+  RING_HEADER_BYTES,
+  RING_MAGIC,
+  RING_NAME_LEN,
+  RING_STATE_FREED,
+  RING_STATE_LIVE,
+  SYNC_MT,
+  SYNC_MT_HTS,
+  SYNC_MT_RTS,
+  SYNC_ST,
+} from './layout.js';
+import { htsFinish, htsMoveConsHead, htsMoveProdHead } from './sync/hts.js';
+import { mtDequeue, mtDequeueOne, mtEnqueue, mtEnqueueOne, mtMoveConsHead, mtMoveProdHead, mtUpdateTail } from './sync/mt.js';
+import { rtsLeave, rtsMoveConsHead, rtsMoveProdHead } from './sync/rts.js';
+import { stDequeue, stDequeueOne, stEnqueue, stEnqueueOne, stMoveConsHead, stMoveProdHead, stUpdateTail } from './sync/st.js';
+
+/** Single-producer enqueue. @see RING_F_SP_ENQ */
+export const RING_F_SP_ENQ = 0x1;
+/** Single-consumer dequeue. @see RING_F_SC_DEQ */
+export const RING_F_SC_DEQ = 0x2;
+/** `count` is the capacity; the ring is sized to the next power of two above it. @see RING_F_EXACT_SZ */
+export const RING_F_EXACT_SZ = 0x4;
+/** Multi-producer RTS enqueue. @see RING_F_MP_RTS_ENQ */
+export const RING_F_MP_RTS_ENQ = 0x8;
+/** Multi-consumer RTS dequeue. @see RING_F_MC_RTS_DEQ */
+export const RING_F_MC_RTS_DEQ = 0x10;
+/** Multi-producer HTS enqueue. @see RING_F_MP_HTS_ENQ */
+export const RING_F_MP_HTS_ENQ = 0x20;
+/** Multi-consumer HTS dequeue. @see RING_F_MC_HTS_DEQ */
+export const RING_F_MC_HTS_DEQ = 0x40;
+/** Largest ring size. @see RTE_RING_SZ_MASK */
+export const RING_SZ_MASK = 0x7fffffff;
+/** Memzone names of rings start with this. @see RTE_RING_MZ_PREFIX */
+export const RING_MZ_PREFIX = 'RG_';
+/** Longest ring name in bytes (memzone names are 31 bytes at most). @see RTE_RING_NAMESIZE */
+export const RING_NAMESIZE = 29;
+
+const RING_F_MASK = 0x7f;
+const PROD_FLAGS = RING_F_SP_ENQ | RING_F_MP_RTS_ENQ | RING_F_MP_HTS_ENQ;
+const CONS_FLAGS = RING_F_SC_DEQ | RING_F_MC_RTS_DEQ | RING_F_MC_HTS_DEQ;
+const SYNC_NAMES = ['MP/MC', 'SP/SC', 'RTS', 'HTS'];
+
+function isPow2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+function align32pow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function syncOf(flags: number, single: number, rts: number, hts: number): number {
+  switch (flags & (single | rts | hts)) {
+    case 0:
+      return SYNC_MT;
+    case single:
+      return SYNC_ST;
+    case rts:
+      return SYNC_MT_RTS;
+    case hts:
+      return SYNC_MT_HTS;
+    default:
+      return -1;
+  }
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) throw new RteError('EINVAL', 'a ring name must be a non-empty string');
+  if (Buffer.byteLength(name) >= RING_NAMESIZE) {
+    throw new RteError('ENAMETOOLONG', `ring name ${JSON.stringify(name)} is longer than ${RING_NAMESIZE - 1} bytes`);
+  }
+  return name;
+}
+
+interface Geometry {
+  size: number;
+  capacity: number;
+  prodSync: number;
+  consSync: number;
+}
+
+// Validates count, flags and esize as rte_ring_init and
+// rte_ring_get_memsize_elem do. Throws EINVAL.
+function geometry(count: unknown, flags: unknown, esize: unknown): Geometry {
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~RING_F_MASK) !== 0 || flags > RING_F_MASK) {
+    throw new RteError('EINVAL', `unsupported ring flags 0x${Number(flags).toString(16)}: use RING_F_* values`);
+  }
+  const prodSync = syncOf(flags, RING_F_SP_ENQ, RING_F_MP_RTS_ENQ, RING_F_MP_HTS_ENQ);
+  const consSync = syncOf(flags, RING_F_SC_DEQ, RING_F_MC_RTS_DEQ, RING_F_MC_HTS_DEQ);
+  if (prodSync < 0 || consSync < 0) {
+    throw new RteError('EINVAL', 'ring flags name more than one producer or consumer sync mode: pick at most one of each');
+  }
+  if (typeof esize !== 'number' || !Number.isInteger(esize) || esize <= 0 || esize % 4 !== 0 || esize > 65536) {
+    throw new RteError('EINVAL', `element size ${String(esize)} is not a positive multiple of 4`);
+  }
+  if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0) {
+    throw new RteError('EINVAL', `ring count ${String(count)} must be a positive integer`);
+  }
+  if ((flags & RING_F_EXACT_SZ) !== 0) {
+    if (count > RING_SZ_MASK - 1) throw new RteError('EINVAL', `ring count ${count} exceeds ${RING_SZ_MASK - 1}`);
+    return { size: align32pow2(count + 1), capacity: count, prodSync, consSync };
+  }
+  if (!isPow2(count) || count > RING_SZ_MASK) {
+    throw new RteError('EINVAL', `ring count ${count} must be a power of two up to ${RING_SZ_MASK} (or pass RING_F_EXACT_SZ)`);
+  }
+  return { size: count, capacity: count - 1, prodSync, consSync };
+}
+
+function bytesFor(size: number, esize: number): number {
+  return Math.ceil((RING_HEADER_BYTES + size * esize) / 64) * 64;
+}
+
+/**
+ * A handle on a ring in shared memory. Handles are cheap and per thread;
+ * the ring itself lives in its buffer, so every handle (in any thread or
+ * process) sees the same ring.
+ *
+ * @example
+ * ```ts
+ * import { Ring } from '@rtemem/ring';
+ * const buf = new SharedArrayBuffer(Ring.memsize(1024));
+ * const ring = Ring.init(buf, 0, 'jobs', 1024);   // no EAL needed
+ * ring.enqueue(42);                                // 0
+ * ring.dequeue();                                  // 42
+ * // in a worker: Ring.attach(buf, 0)
+ * ```
+ * @see rte_ring
+ */
+export class Ring {
+  readonly #r: RingCore;
+  readonly #mz: Memzone | null;
+  readonly #eal: Eal | null;
+  #peekHead = 0;
+
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, mz: Memzone | null, eal: Eal | null) {
+    this.#r = new RingCore(buffer, byteOffset);
+    this.#mz = mz;
+    this.#eal = eal;
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Creating and finding rings
+   * ------------------------------------------------------------------ */
+
+  /**
+   * Bytes a ring of `count` slots (a power of two) of `esize` bytes needs.
+   * For RING_F_EXACT_SZ pass the next power of two above the count. Throws
+   * EINVAL for a bad count or esize. @see rte_ring_get_memsize_elem
+   */
+  static memsize(count: number, esize = 8): number {
+    geometry(count, 0, esize);
+    return bytesFor(count, esize);
+  }
+
+  /**
+   * Initialises a ring at `byteOffset` (a multiple of 64) of any
+   * SharedArrayBuffer — no EAL and no native code needed. Throws EINVAL for
+   * bad arguments or a buffer too small, ENAMETOOLONG for a long name.
+   * @see rte_ring_init
+   */
+  static init(buffer: SharedArrayBuffer, byteOffset: number, name: string, count: number, flags = 0, esize = 8): Ring {
+    checkName(name);
+    const g = geometry(count, flags, esize);
+    if (!(buffer instanceof SharedArrayBuffer)) throw new RteError('EINVAL', 'a ring lives in a SharedArrayBuffer');
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0) {
+      throw new RteError('EINVAL', `ring offset ${String(byteOffset)} must be a non-negative multiple of 64`);
+    }
+    const bytes = bytesFor(g.size, esize);
+    if (byteOffset + bytes > buffer.byteLength) {
+      throw new RteError('EINVAL', `a ring of ${g.size} x ${esize} bytes needs ${bytes} bytes at offset ${byteOffset}; the buffer has ${buffer.byteLength}`);
+    }
+    Ring.#write(buffer, byteOffset, name, flags, esize, g);
+    return new Ring(buffer, byteOffset, null, null);
+  }
+
+  static #write(buffer: SharedArrayBuffer, off: number, name: string, flags: number, esize: number, g: Geometry): void {
+    const u8 = new Uint8Array(buffer, off, RING_HEADER_BYTES);
+    const u32 = new Uint32Array(buffer, off, RING_HEADER_BYTES >> 2);
+    u8.fill(0);
+    u8.set(Buffer.from(name, 'utf8'), RING_HDR_NAME);
+    u32[RING_HDR_FLAGS >> 2] = flags;
+    u32[RING_HDR_SIZE >> 2] = g.size;
+    u32[RING_HDR_MASK >> 2] = g.size - 1;
+    u32[RING_HDR_CAPACITY >> 2] = g.capacity;
+    u32[RING_HDR_ESIZE >> 2] = esize;
+    u32[RING_HDR_PROD_SYNC >> 2] = g.prodSync;
+    u32[RING_HDR_CONS_SYNC >> 2] = g.consSync;
+    // RTS: a head may run capacity/8 ahead of its tail by default. @see HTD_MAX_DEF
+    u32[RING_HDR_PROD_HTD >> 2] = Math.floor(g.capacity / 8);
+    u32[RING_HDR_CONS_HTD >> 2] = Math.floor(g.capacity / 8);
+    u32[RING_HDR_STATE >> 2] = RING_STATE_LIVE;
+    Atomics.store(new Int32Array(buffer, off, RING_HEADER_BYTES >> 2), RING_HDR_MAGIC >> 2, RING_MAGIC);
+  }
+
+  /**
+   * A handle on the ring another thread initialised at `byteOffset` of
+   * `buffer`. Throws EINVAL when there is no live ring there.
+   */
+  static attach(buffer: SharedArrayBuffer, byteOffset: number): Ring {
+    if (!(buffer instanceof SharedArrayBuffer) || !Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0 || byteOffset + RING_HEADER_BYTES > buffer.byteLength) {
+      throw new RteError('EINVAL', 'Ring.attach needs the SharedArrayBuffer and the 64-byte aligned offset the ring was initialised at');
+    }
+    const u32 = new Uint32Array(buffer, byteOffset, RING_HEADER_BYTES >> 2);
+    if (Atomics.load(u32, RING_HDR_MAGIC >> 2) !== RING_MAGIC || u32[RING_HDR_STATE >> 2] !== RING_STATE_LIVE) {
+      throw new RteError('EINVAL', `no live ring at offset ${byteOffset} of that buffer`);
+    }
+    return new Ring(buffer, byteOffset, null, null);
+  }
+
+  /**
+   * Creates a ring of numbers in a memzone named `RG_<name>`, found by
+   * `Ring.lookup` in every thread and process. Throws EINVAL (bad count or
+   * flags), ENAMETOOLONG, EEXIST (name taken), ENOMEM.
+   * @see rte_ring_create
+   */
+  static create(eal: Eal, name: string, count: number, socket: number = SOCKET_ID_ANY, flags = 0): Ring {
+    return Ring.createElem(eal, name, 8, count, socket, flags);
+  }
+
+  /** Creates a ring of `esize`-byte elements (a multiple of 4). @see rte_ring_create_elem */
+  static createElem(eal: Eal, name: string, esize: number, count: number, socket: number = SOCKET_ID_ANY, flags = 0): Ring {
+    checkName(name);
+    const g = geometry(count, flags, esize);
+    const mz = Memzones.of(eal).reserve(RING_MZ_PREFIX + name, bytesFor(g.size, esize), socket, 0, 64);
+    const list = eal.listOf(mz.addr)!;
+    const off = mz.addr - list.baseAddr;
+    Ring.#write(list.sab, off, name, flags, esize, g);
+    return new Ring(list.sab, off, mz, eal);
+  }
+
+  /** The ring created under `name` by any thread or process, or null. @see rte_ring_lookup */
+  static lookup(eal: Eal, name: string): Ring | null {
+    if (typeof name !== 'string' || Buffer.byteLength(name) >= RING_NAMESIZE) return null;
+    const mz = Memzones.of(eal).lookup(RING_MZ_PREFIX + name);
+    if (mz === null) return null;
+    const list = eal.listOf(mz.addr);
+    if (list === undefined) return null;
+    const off = mz.addr - list.baseAddr;
+    if (Atomics.load(list.u32, (off + RING_HDR_MAGIC) >> 2) !== RING_MAGIC || list.u32[(off + RING_HDR_STATE) >> 2] !== RING_STATE_LIVE) return null;
+    return new Ring(list.sab, off, mz, eal);
+  }
+
+  /**
+   * Frees a ring made by Ring.create (its memzone goes back to the heap).
+   * Throws EINVAL for a ring made by Ring.init. @see rte_ring_free
+   */
+  free(): void {
+    if (this.#mz === null || this.#eal === null) {
+      throw new RteError('EINVAL', 'this ring was not created with Ring.create: free its buffer yourself');
+    }
+    const r = this.#r;
+    const w = r.base >> 2;
+    r.u32[w + (RING_HDR_STATE >> 2)] = RING_STATE_FREED;
+    Atomics.store(r.i32, w + (RING_HDR_MAGIC >> 2), 0);
+    Memzones.of(this.#eal).free(this.#mz);
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Properties
+   * ------------------------------------------------------------------ */
+
+  /** The ring's name. */
+  get name(): string {
+    const r = this.#r;
+    const bytes = new Uint8Array(r.i32.buffer, r.base + RING_HDR_NAME, RING_NAME_LEN);
+    const end = bytes.indexOf(0);
+    return Buffer.from(bytes.subarray(0, end < 0 ? RING_NAME_LEN : end)).toString('utf8');
+  }
+
+  /** Slots (a power of two). @see rte_ring_get_size */
+  get size(): number {
+    return this.#r.size;
+  }
+
+  /** Elements it can hold (size - 1, or the exact count). @see rte_ring_get_capacity */
+  get capacity(): number {
+    return this.#r.capacity;
+  }
+
+  /** Bytes per element. */
+  get esize(): number {
+    return this.#r.esize;
+  }
+
+  /** The RING_F_* flags it was created with. */
+  get flags(): number {
+    return this.#r.u32[(this.#r.base + RING_HDR_FLAGS) >> 2]!;
+  }
+
+  /** The memzone of a ring made by Ring.create, else null. */
+  get memzone(): Memzone | null {
+    return this.#mz;
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Sync dispatch
+   * ------------------------------------------------------------------ */
+
+  #moveProd(sync: number, n: number, fixed: boolean): number {
+    const r = this.#r;
+    switch (sync) {
+      case SYNC_ST:
+        return stMoveProdHead(r, n, fixed);
+      case SYNC_MT:
+        return mtMoveProdHead(r, n, fixed);
+      case SYNC_MT_RTS:
+        return rtsMoveProdHead(r, n, fixed);
+      default:
+        return htsMoveProdHead(r, n, fixed);
+    }
+  }
+
+  #endProd(sync: number, oldHead: number, n: number): void {
+    const r = this.#r;
+    switch (sync) {
+      case SYNC_ST:
+        stUpdateTail(r, r.pt, oldHead, n);
+        return;
+      case SYNC_MT:
+        mtUpdateTail(r, r.pt, oldHead, n);
+        return;
+      case SYNC_MT_RTS:
+        rtsLeave(r, r.ph, r.pt, r.pInf);
+        return;
+      default:
+        htsFinish(r, r.ph, r.pt, oldHead, n);
+    }
+  }
+
+  #moveCons(sync: number, n: number, fixed: boolean): number {
+    const r = this.#r;
+    switch (sync) {
+      case SYNC_ST:
+        return stMoveConsHead(r, n, fixed);
+      case SYNC_MT:
+        return mtMoveConsHead(r, n, fixed);
+      case SYNC_MT_RTS:
+        return rtsMoveConsHead(r, n, fixed);
+      default:
+        return htsMoveConsHead(r, n, fixed);
+    }
+  }
+
+  #endCons(sync: number, oldHead: number, n: number): void {
+    const r = this.#r;
+    switch (sync) {
+      case SYNC_ST:
+        stUpdateTail(r, r.ct, oldHead, n);
+        return;
+      case SYNC_MT:
+        mtUpdateTail(r, r.ct, oldHead, n);
+        return;
+      case SYNC_MT_RTS:
+        rtsLeave(r, r.ch, r.ct, r.cInf);
+        return;
+      default:
+        htsFinish(r, r.ch, r.ct, oldHead, n);
+    }
+  }
+
+  // The classic MP/SP/MC/SC calls force a sync type; on an RTS or HTS side
+  // that would corrupt the ring, so they are refused.
+  #forced(ringSync: number, want: number, what: string): number {
+    if (ringSync === SYNC_MT_RTS || ringSync === SYNC_MT_HTS) {
+      throw new RteError('EINVAL', `${what} on a ring created with ${SYNC_NAMES[ringSync]} sync would corrupt it: use the generic calls`);
+    }
+    return want;
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Numbers (esize 8)
+   * ------------------------------------------------------------------ */
+
+  #checkNumbers(objs: ArrayLike<number>, n: number): void {
+    if (this.#r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${this.#r.esize}-byte elements: use the *Elem calls`);
+    if (!((n | 0) === n && n >= 0 && n <= objs.length)) {
+      throw new RteError('EINVAL', `n must be a whole number from 0 to the array's length (${objs.length}), not ${String(n)}`);
+    }
+  }
+
+  // An output array may be a plain Array that grows; a typed array must have room.
+  #checkOut(out: number[] | Float64Array, n: number): void {
+    if (this.#r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${this.#r.esize}-byte elements: use the *Elem calls`);
+    if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) {
+      throw new RteError('EINVAL', `n must be a whole number of elements that fit the output (${out.length}), not ${String(n)}`);
+    }
+  }
+
+  #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number): number {
+    this.#checkNumbers(objs, n);
+    const r = this.#r;
+    if (sync === SYNC_ST) return stEnqueue(r, objs, n, fixed);
+    if (sync === SYNC_MT) return mtEnqueue(r, objs, n, fixed);
+    if (n === 0) return 0;
+    const m = this.#moveProd(sync, n, fixed);
+    if (m === 0) return 0;
+    const oh = r.oldHead;
+    putNumbers(r, oh, objs, m);
+    this.#endProd(sync, oh, m);
+    return m;
+  }
+
+  #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number): number {
+    this.#checkOut(out, n);
+    const r = this.#r;
+    if (sync === SYNC_ST) return stDequeue(r, out, n, fixed);
+    if (sync === SYNC_MT) return mtDequeue(r, out, n, fixed);
+    if (n === 0) return 0;
+    const m = this.#moveCons(sync, n, fixed);
+    if (m === 0) return 0;
+    const oh = r.oldHead;
+    getNumbers(r, oh, out, m);
+    this.#endCons(sync, oh, m);
+    return m;
+  }
+
+  /**
+   * Enqueues one number (a non-negative safe integer: an address, index or
+   * handle). Returns 0, or -ENOBUFS when the ring is full. @see rte_ring_enqueue
+   */
+  enqueue(obj: number): number {
+    const r = this.#r;
+    if (r.esize !== 8) this.#checkNumbers([], 0);
+    const sync = r.prodSync;
+    if (sync === SYNC_ST) return stEnqueueOne(r, obj) ? 0 : -ENOBUFS;
+    if (sync === SYNC_MT) return mtEnqueueOne(r, obj) ? 0 : -ENOBUFS;
+    if (this.#moveProd(sync, 1, true) === 0) return -ENOBUFS;
+    const oh = r.oldHead;
+    r.f64[r.slotF64 + (oh & r.mask)] = obj;
+    this.#endProd(sync, oh, 1);
+    return 0;
+  }
+
+  /** Dequeues one number, or undefined when the ring is empty. @see rte_ring_dequeue */
+  dequeue(): number | undefined {
+    const r = this.#r;
+    if (r.esize !== 8) this.#checkNumbers([], 0);
+    const sync = r.consSync;
+    if (sync === SYNC_ST) return stDequeueOne(r);
+    if (sync === SYNC_MT) return mtDequeueOne(r);
+    if (this.#moveCons(sync, 1, true) === 0) return undefined;
+    const oh = r.oldHead;
+    const obj = r.f64[r.slotF64 + (oh & r.mask)]!;
+    this.#endCons(sync, oh, 1);
+    return obj;
+  }
+
+  /** Enqueues all `n` numbers or none: returns n or 0. @see rte_ring_enqueue_bulk */
+  enqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, true, this.#r.prodSync);
+  }
+
+  /** Enqueues as many of `n` numbers as fit: returns 0..n. @see rte_ring_enqueue_burst */
+  enqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, false, this.#r.prodSync);
+  }
+
+  /** Dequeues `n` numbers into `out` or none: returns n or 0. @see rte_ring_dequeue_bulk */
+  dequeueBulk(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, true, this.#r.consSync);
+  }
+
+  /** Dequeues up to `n` numbers into `out`: returns 0..n. @see rte_ring_dequeue_burst */
+  dequeueBurst(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, false, this.#r.consSync);
+  }
+
+  /** Multi-producer bulk enqueue whatever the flags. @see rte_ring_mp_enqueue_bulk */
+  mpEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBulk'));
+  }
+
+  /** Single-producer bulk enqueue whatever the flags. @see rte_ring_sp_enqueue_bulk */
+  spEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBulk'));
+  }
+
+  /** Multi-consumer bulk dequeue whatever the flags. @see rte_ring_mc_dequeue_bulk */
+  mcDequeueBulk(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBulk'));
+  }
+
+  /** Single-consumer bulk dequeue whatever the flags. @see rte_ring_sc_dequeue_bulk */
+  scDequeueBulk(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBulk'));
+  }
+
+  /** @see rte_ring_mp_enqueue_burst */
+  mpEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBurst'));
+  }
+
+  /** @see rte_ring_sp_enqueue_burst */
+  spEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
+    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBurst'));
+  }
+
+  /** @see rte_ring_mc_dequeue_burst */
+  mcDequeueBurst(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBurst'));
+  }
+
+  /** @see rte_ring_sc_dequeue_burst */
+  scDequeueBurst(out: number[] | Float64Array, n: number): number {
+    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBurst'));
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Elements of any esize
+   * ------------------------------------------------------------------ */
+
+  #checkWords(buf: Uint32Array, n: number): void {
+    if (!(buf instanceof Uint32Array)) throw new RteError('EINVAL', 'element calls move 32-bit words: pass a Uint32Array');
+    if (!((n | 0) === n && n >= 0 && n * this.#r.words <= buf.length)) {
+      throw new RteError('EINVAL', `n must be a whole number of ${this.#r.esize}-byte elements that fit the array (${buf.length} words), not ${String(n)}`);
+    }
+  }
+
+  #enqElem(src: Uint32Array, n: number, fixed: boolean): number {
+    this.#checkWords(src, n);
+    if (n === 0) return 0;
+    const sync = this.#r.prodSync;
+    const m = this.#moveProd(sync, n, fixed);
+    if (m === 0) return 0;
+    const oh = this.#r.oldHead;
+    putWords(this.#r, oh, src, m);
+    this.#endProd(sync, oh, m);
+    return m;
+  }
+
+  #deqElem(dst: Uint32Array, n: number, fixed: boolean): number {
+    this.#checkWords(dst, n);
+    if (n === 0) return 0;
+    const sync = this.#r.consSync;
+    const m = this.#moveCons(sync, n, fixed);
+    if (m === 0) return 0;
+    const oh = this.#r.oldHead;
+    getWords(this.#r, oh, dst, m);
+    this.#endCons(sync, oh, m);
+    return m;
+  }
+
+  /** Enqueues n elements (esize/4 words each) from `src`, all or none. @see rte_ring_enqueue_bulk_elem */
+  enqueueBulkElem(src: Uint32Array, n: number): number {
+    return this.#enqElem(src, n, true);
+  }
+
+  /** Dequeues n elements into `dst`, all or none. @see rte_ring_dequeue_bulk_elem */
+  dequeueBulkElem(dst: Uint32Array, n: number): number {
+    return this.#deqElem(dst, n, true);
+  }
+
+  /** @see rte_ring_enqueue_burst_elem */
+  enqueueBurstElem(src: Uint32Array, n: number): number {
+    return this.#enqElem(src, n, false);
+  }
+
+  /** @see rte_ring_dequeue_burst_elem */
+  dequeueBurstElem(dst: Uint32Array, n: number): number {
+    return this.#deqElem(dst, n, false);
+  }
+
+  /* ------------------------------------------------------------------ *
+   * Peek (SP/SC and HTS only)
+   * ------------------------------------------------------------------ */
+
+  #checkPeek(sync: number, what: string): void {
+    if (sync !== SYNC_ST && sync !== SYNC_MT_HTS) {
+      throw new RteError('EINVAL', `${what} needs a single-thread or HTS ${what.startsWith('enq') ? 'producer' : 'consumer'}; this ring's is ${SYNC_NAMES[sync]}`);
+    }
+  }
+
+  /**
+   * Starts an enqueue of `n` numbers: claims the slots (all or none),
+   * returns n or 0. Finish it with {@link Ring.enqueueFinish}.
+   * @see rte_ring_enqueue_bulk_start
+   */
+  enqueueBulkStart(n: number): number {
+    const r = this.#r;
+    this.#checkPeek(r.prodSync, 'enqueueBulkStart');
+    if (r.peekProd >= 0) throw new RteError('EBUSY', 'an enqueue started on this handle is not finished');
+    if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
+    if (n === 0) return 0;
+    const m = this.#moveProd(r.prodSync, n, true);
+    if (m !== 0) {
+      r.peekProd = m;
+      this.#peekHead = r.oldHead;
+    }
+    return m;
+  }
+
+  /**
+   * Finishes the started enqueue with the first `n` (<= claimed) numbers of
+   * `objs`; the rest of the claim is given back. @see rte_ring_enqueue_finish
+   */
+  enqueueFinish(objs: ArrayLike<number>, n: number): void {
+    const r = this.#r;
+    if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without enqueueBulkStart');
+    this.#checkNumbers(objs, n);
+    if (n > r.peekProd) throw new RteError('EINVAL', `enqueueFinish(${n}) after claiming ${r.peekProd}`);
+    const oh = this.#peekHead;
+    putNumbers(r, oh, objs, n);
+    this.#finishPeek(r.prodSync, r.ph, r.pt, oh, n);
+    r.peekProd = -1;
+  }
+
+  /**
+   * Starts a dequeue of `n` numbers: copies them into `out` without taking
+   * them off the ring (all or none), returns n or 0. Finish with
+   * {@link Ring.dequeueFinish}. @see rte_ring_dequeue_bulk_start
+   */
+  dequeueBulkStart(out: number[] | Float64Array, n: number): number {
+    const r = this.#r;
+    this.#checkPeek(r.consSync, 'dequeueBulkStart');
+    if (r.peekCons >= 0) throw new RteError('EBUSY', 'a dequeue started on this handle is not finished');
+    this.#checkOut(out, n);
+    if (n === 0) return 0;
+    const m = this.#moveCons(r.consSync, n, true);
+    if (m !== 0) {
+      getNumbers(r, r.oldHead, out, m);
+      r.peekCons = m;
+      this.#peekHead = r.oldHead;
+    }
+    return m;
+  }
+
+  /** Takes `n` (<= started) of the started elements off the ring; the rest stay. @see rte_ring_dequeue_finish */
+  dequeueFinish(n: number): void {
+    const r = this.#r;
+    if (r.peekCons < 0) throw new RteError('EINVAL', 'dequeueFinish without dequeueBulkStart');
+    if (!((n | 0) === n && n >= 0 && n <= r.peekCons)) throw new RteError('EINVAL', `dequeueFinish(${String(n)}) after starting ${r.peekCons}`);
+    this.#finishPeek(r.consSync, r.ch, r.ct, this.#peekHead, n);
+    r.peekCons = -1;
+  }
+
+  #finishPeek(sync: number, head: number, tail: number, oldHead: number, n: number): void {
+    const r = this.#r;
+    if (sync === SYNC_MT_HTS) {
+      htsFinish(r, head, tail, oldHead, n);
+      return;
+    }
+    // Single thread: give back what was claimed but not used, then publish.
+    r.i32[head] = (oldHead + n) | 0;
+    stUpdateTail(r, tail, oldHead, n);
+  }
+
+  /* ------------------------------------------------------------------ *
+   * State
+   * ------------------------------------------------------------------ */
+
+  /** Elements in the ring. @see rte_ring_count */
+  count(): number {
+    const r = this.#r;
+    const c = (Atomics.load(r.i32, r.pt) - Atomics.load(r.i32, r.ct)) & r.mask;
+    return c > r.capacity ? r.capacity : c;
+  }
+
+  /** Free slots. @see rte_ring_free_count */
+  freeCount(): number {
+    return this.capacity - this.count();
+  }
+
+  /** @see rte_ring_full */
+  isFull(): boolean {
+    return this.freeCount() === 0;
+  }
+
+  /** @see rte_ring_empty */
+  isEmpty(): boolean {
+    const r = this.#r;
+    return Atomics.load(r.i32, r.pt) === Atomics.load(r.i32, r.ct);
+  }
+
+  /** The RTS head/tail distance limit of the producer; EINVAL for other rings. @see rte_ring_get_prod_htd_max */
+  get prodHtdMax(): number {
+    if (this.#r.prodSync !== SYNC_MT_RTS) throw new RteError('EINVAL', 'the producer is not RTS');
+    return this.#r.prodHtdMax();
+  }
+
+  /** @see rte_ring_set_prod_htd_max */
+  set prodHtdMax(v: number) {
+    if (this.#r.prodSync !== SYNC_MT_RTS) throw new RteError('EINVAL', 'the producer is not RTS');
+    if (!Number.isInteger(v) || v < 0 || v > this.capacity) throw new RteError('EINVAL', `htd_max must be 0..${this.capacity}`);
+    this.#r.u32[(this.#r.base + RING_HDR_PROD_HTD) >> 2] = v;
+  }
+
+  /** @see rte_ring_get_cons_htd_max */
+  get consHtdMax(): number {
+    if (this.#r.consSync !== SYNC_MT_RTS) throw new RteError('EINVAL', 'the consumer is not RTS');
+    return this.#r.consHtdMax();
+  }
+
+  /** @see rte_ring_set_cons_htd_max */
+  set consHtdMax(v: number) {
+    if (this.#r.consSync !== SYNC_MT_RTS) throw new RteError('EINVAL', 'the consumer is not RTS');
+    if (!Number.isInteger(v) || v < 0 || v > this.capacity) throw new RteError('EINVAL', `htd_max must be 0..${this.capacity}`);
+    this.#r.u32[(this.#r.base + RING_HDR_CONS_HTD) >> 2] = v;
+  }
+
+  /**
+   * Empties the ring: heads and tails back to 0. Not thread-safe: nobody
+   * may use the ring meanwhile. @see rte_ring_reset
+   */
+  reset(): void {
+    const r = this.#r;
+    for (const w of [r.ph, r.pt, r.pInf, r.ch, r.ct, r.cInf]) Atomics.store(r.i32, w, 0);
+    r.peekProd = -1;
+    r.peekCons = -1;
+  }
+
+  /** Head, tail and in-flight count of both sides, as unsigned 32-bit counters. */
+  headTail(): { prodHead: number; prodTail: number; consHead: number; consTail: number; prodInFlight: number; consInFlight: number } {
+    const r = this.#r;
+    const u = (w: number) => Atomics.load(r.i32, w) >>> 0;
+    return { prodHead: u(r.ph), prodTail: u(r.pt), consHead: u(r.ch), consTail: u(r.ct), prodInFlight: u(r.pInf), consInFlight: u(r.cInf) };
+  }
+
+  /**
+   * The ring's state in DPDK's dump format, plus sync modes and, when a
+   * side's head is ahead of its tail with nothing moving, a note: an MP/MC
+   * thread that died between moving the head and publishing leaves exactly
+   * that (see {@link Ring.recover}). @see rte_ring_dump
+   */
+  dump(): string {
+    const r = this.#r;
+    const ht = this.headTail();
+    const lines = [
+      `ring <${this.name}>@${r.base}`,
+      `  flags=${this.flags.toString(16)}`,
+      `  size=${r.size}`,
+      `  capacity=${r.capacity}`,
+      `  esize=${r.esize}`,
+      `  prod sync=${SYNC_NAMES[r.prodSync]} cons sync=${SYNC_NAMES[r.consSync]}`,
+      `  ct=${ht.consTail}`,
+      `  ch=${ht.consHead}`,
+      `  pt=${ht.prodTail}`,
+      `  ph=${ht.prodHead}`,
+      `  used=${this.count()}`,
+      `  avail=${this.freeCount()}`,
+    ];
+    if (r.prodSync === SYNC_MT_RTS || r.consSync === SYNC_MT_RTS) lines.push(`  prod in flight=${ht.prodInFlight} cons in flight=${ht.consInFlight}`);
+    const pending = (ht.prodHead - ht.prodTail) >>> 0;
+    const cpending = (ht.consHead - ht.consTail) >>> 0;
+    if (pending !== 0) lines.push(`  producer: ${pending} slots claimed but not yet published (head ahead of tail)`);
+    if (cpending !== 0) lines.push(`  consumer: ${cpending} slots claimed but not yet released (head ahead of tail)`);
+    return lines.join('\n');
+  }
+
+  /**
+   * Recovery after a thread died between claiming slots and finishing (its
+   * side's head is ahead of its tail for good, and later threads of that
+   * side wait forever for it). Call it once every live user of the ring has
+   * stopped: slots claimed by producers but never published are filled with
+   * `poison` (words of all ones on element rings) and published, so
+   * consumers see them and can skip them; slots claimed by consumers but
+   * never released are released. Returns the number of slots fixed on each
+   * side. Not thread-safe.
+   */
+  recover(poison = Number.NaN): { published: number; released: number } {
+    const r = this.#r;
+    const i32 = r.i32;
+    const ph = Atomics.load(i32, r.ph);
+    const pt = Atomics.load(i32, r.pt);
+    const published = (ph - pt) >>> 0;
+    for (let k = 0; k < published; k++) {
+      const slot = (pt + k) & r.mask;
+      if (r.esize === 8) r.f64[r.slotF64 + slot] = poison;
+      else r.u32.fill(0xffffffff, r.slotU32 + slot * r.words, r.slotU32 + (slot + 1) * r.words);
+    }
+    Atomics.store(i32, r.pt, ph);
+    Atomics.store(i32, r.pInf, 0);
+    const ch = Atomics.load(i32, r.ch);
+    const released = (ch - Atomics.load(i32, r.ct)) >>> 0;
+    Atomics.store(i32, r.ct, ch);
+    Atomics.store(i32, r.cInf, 0);
+    r.peekProd = -1;
+    r.peekCons = -1;
+    return { published, released };
+  }
+
+  /** Byte offset of this ring in its buffer (with {@link Ring.buffer}, what Ring.attach needs). */
+  get byteOffset(): number {
+    return this.#r.base;
+  }
+
+  /** The buffer holding this ring. */
+  get buffer(): SharedArrayBuffer {
+    return this.#r.i32.buffer as SharedArrayBuffer;
+  }
+}
