@@ -13,6 +13,7 @@ import {
   RING_HDR_CONS_HTD,
   RING_HDR_CONS_SYNC,
   RING_HDR_ESIZE,
+  RING_HDR_GEN,
   RING_HDR_MASK,
   RING_HDR_PROD_HTD,
   RING_HDR_PROD_SYNC,
@@ -67,6 +68,19 @@ export class RingCore {
   oldHead = 0;
   /** Free (producer) or used (consumer) entries seen by the last move, before it. */
   entries = 0;
+  /**
+   * This handle's last sight of the other sides' tails. Tails only move
+   * forward, so a cached tail is at or behind the truth and only ever shows
+   * less room than there is; reading the real one (a cache line the other
+   * side keeps writing) is left for when the cached one shows too little.
+   * reset() moves tails back: it bumps the ring's generation, which every
+   * call compares (a line nobody writes in steady state: a cheap read).
+   */
+  cachedConsTail = 0;
+  cachedProdTail = 0;
+  cachedGen = 0;
+  readonly genWord: number;
+
   /** A peek (start/finish) in progress: elements claimed, or -1. */
   peekProd = -1;
   peekCons = -1;
@@ -92,6 +106,10 @@ export class RingCore {
     this.slotU32 = (base + RING_SLOTS) >> 2;
     this.prodSync = this.u32[w + (RING_HDR_PROD_SYNC >> 2)]!;
     this.consSync = this.u32[w + (RING_HDR_CONS_SYNC >> 2)]!;
+    this.genWord = w + (RING_HDR_GEN >> 2);
+    this.cachedGen = Atomics.load(this.i32, this.genWord);
+    this.cachedConsTail = Atomics.load(this.i32, this.ct);
+    this.cachedProdTail = Atomics.load(this.i32, this.pt);
   }
 
   /** RTS head-tail distance limits (read each time: they can be changed). */
@@ -104,21 +122,42 @@ export class RingCore {
   }
 
   /**
-   * Free entries for the producer at head `oh`. A plain load of the
-   * consumer's tail first (cheap; on x86 as good as an acquire load); only
-   * when that shows too little room, an Atomics.load, which the compiler can
-   * never hoist out of a caller's retry loop.
+   * Free entries for the producer at head `oh`: from the cached consumer
+   * tail when that shows room for `n` (and is sane and current); else the
+   * real tail, by a plain load first (on x86 as good as an acquire load) and,
+   * when that still shows too little, by Atomics.load — which the compiler
+   * can never hoist out of a caller's retry loop.
    */
   freeEntries(oh: number, n: number): number {
-    const free = (this.capacity + this.i32[this.ct]! - oh) | 0;
+    const free = (this.capacity + this.cachedConsTail - oh) | 0;
+    if (free >= n && free <= this.capacity && this.i32[this.genWord] === this.cachedGen) return free;
+    return this.reloadConsTail(oh, n);
+  }
+
+  reloadConsTail(oh: number, n: number): number {
+    this.cachedGen = this.i32[this.genWord]!;
+    this.cachedConsTail = this.i32[this.ct]!;
+    const free = (this.capacity + this.cachedConsTail - oh) | 0;
     if (free >= n) return free;
-    return (this.capacity + Atomics.load(this.i32, this.ct) - oh) | 0;
+    this.cachedGen = Atomics.load(this.i32, this.genWord);
+    this.cachedConsTail = Atomics.load(this.i32, this.ct);
+    return (this.capacity + this.cachedConsTail - oh) | 0;
   }
 
   /** Used entries for the consumer at head `oh`, read like freeEntries. */
   usedEntries(oh: number, n: number): number {
-    const used = (this.i32[this.pt]! - oh) | 0;
+    const used = (this.cachedProdTail - oh) | 0;
+    if (used >= n && used <= this.capacity && this.i32[this.genWord] === this.cachedGen) return used;
+    return this.reloadProdTail(oh, n);
+  }
+
+  reloadProdTail(oh: number, n: number): number {
+    this.cachedGen = this.i32[this.genWord]!;
+    this.cachedProdTail = this.i32[this.pt]!;
+    const used = (this.cachedProdTail - oh) | 0;
     if (used >= n) return used;
-    return (Atomics.load(this.i32, this.pt) - oh) | 0;
+    this.cachedGen = Atomics.load(this.i32, this.genWord);
+    this.cachedProdTail = Atomics.load(this.i32, this.pt);
+    return (this.cachedProdTail - oh) | 0;
   }
 }

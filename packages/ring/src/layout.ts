@@ -33,6 +33,7 @@ export const RING_HDR_CONS_HTD = 60; // u32 RTS: consumer head-tail distance lim
 export const RING_HDR_PROD_SYNC = 64; // u32 SYNC_* of the producer side
 export const RING_HDR_CONS_SYNC = 68; // u32 SYNC_* of the consumer side
 export const RING_HDR_STATE = 72; // u32 RING_STATE_* (live / freed)
+export const RING_HDR_GEN = 76; // u32 bumped when counters move back (reset): drops every handle's cached tails
 
 /** Producer head/tail, on its own cache line (with a line of gap from line 0). */
 export const RING_PROD = 128;

@@ -727,6 +727,11 @@ export class Ring {
   reset(): void {
     const r = this.#r;
     for (const w of [r.ph, r.pt, r.pInf, r.ch, r.ct, r.cInf]) Atomics.store(r.i32, w, 0);
+    // Tails went back: every handle drops its cached view of them.
+    Atomics.add(r.i32, r.genWord, 1);
+    r.cachedConsTail = 0;
+    r.cachedProdTail = 0;
+    r.cachedGen = Atomics.load(r.i32, r.genWord);
     r.peekProd = -1;
     r.peekCons = -1;
   }

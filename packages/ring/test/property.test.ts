@@ -22,10 +22,12 @@ describe.each(MODES)('%s ring against a queue model (fast-check)', (_name, flags
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(opArb, { maxLength: 120 }), (start, ops) => {
         const buf = new SharedArrayBuffer(Ring.memsize(64));
-        const ring = Ring.init(buf, 0, 'model', 64, flags);
-        // Start the counters anywhere, so wraparound at 2**32 is covered too.
+        Ring.init(buf, 0, 'model', 64, flags);
+        // Start the counters anywhere, so wraparound at 2**32 is covered too
+        // (before attaching: handles cache the other side's tail).
         const i32 = new Int32Array(buf);
         for (const off of [128, 132, 256, 260]) i32[off >> 2] = start | 0;
+        const ring = Ring.attach(buf, 0);
         const model: number[] = [];
         let next = 1;
         const out = new Float64Array(80);

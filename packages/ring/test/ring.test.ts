@@ -344,3 +344,18 @@ describe('recovery', () => {
     expect(r.dequeue()).toBe(7);
   });
 });
+
+describe('handles in step after reset', () => {
+  it('drops the cached tails of every other handle', () => {
+    const a = Ring.create(eal, 'gen', 16, -1, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    const b = Ring.lookup(eal, 'gen')!;
+    a.enqueueBulk(seq(10));
+    expect(b.dequeueBulk([], 10)).toBe(10); // b has seen the producer's tail at 10
+    a.reset(); // counters back to 0
+    expect(b.dequeue()).toBeUndefined(); // b must not believe in 10 entries
+    a.enqueue(5);
+    expect(b.dequeue()).toBe(5);
+    expect(b.enqueueBulk(seq(15))).toBe(15);
+    expect(a.enqueue(1)).toBe(-ENOBUFS);
+  });
+});

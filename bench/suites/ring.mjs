@@ -1,0 +1,193 @@
+/**
+ * ring: rte_ring of @rtemem/ring against JS queues (issue 6's cases).
+ *
+ * Single thread: enqueue+dequeue of 1 and of a bulk of 32, SP/SC and MP/MC,
+ * ns per object, against ringbuf.js (the best SPSC ring for JS, over a
+ * SharedArrayBuffer too), denque and a plain JS array used as a queue.
+ * Two workers: a producer and a consumer moving bulks of 32 through an SP/SC
+ * and an MP/MC ring, million objects per second, against ringbuf.js.
+ */
+import { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '@rtemem/ring';
+import { RingBuffer } from 'ringbuf.js';
+import Denque from 'denque';
+
+const MiB = 1 << 20;
+const LOOP = 1024;
+const SPSC = RING_F_SP_ENQ | RING_F_SC_DEQ;
+
+function single(ring) {
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < LOOP; i++) {
+      ring.enqueue(i);
+      s += ring.dequeue();
+    }
+    sink[0] += s;
+  };
+}
+
+function bulk32(ring) {
+  const objs = new Float64Array(32).map((_, i) => i + 1);
+  const out = new Float64Array(32);
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < LOOP / 32; i++) {
+      ring.enqueueBulk(objs, 32);
+      s += ring.dequeueBulk(out, 32);
+    }
+    sink[0] += s + out[31];
+  };
+}
+
+function ringbufSingle() {
+  const rb = new RingBuffer(RingBuffer.getStorageForCapacity(1024, Float64Array), Float64Array);
+  const one = new Float64Array(1);
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < LOOP; i++) {
+      one[0] = i;
+      rb.push(one, 1);
+      s += rb.pop(one, 1) + one[0];
+    }
+    sink[0] += s;
+  };
+}
+
+function ringbufBulk32() {
+  const rb = new RingBuffer(RingBuffer.getStorageForCapacity(1024, Float64Array), Float64Array);
+  const objs = new Float64Array(32).map((_, i) => i + 1);
+  const out = new Float64Array(32);
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < LOOP / 32; i++) {
+      rb.push(objs, 32);
+      s += rb.pop(out, 32);
+    }
+    sink[0] += s + out[31];
+  };
+}
+
+function arrayQueue(n) {
+  return () => {
+    const q = [];
+    const sink = new Float64Array(1);
+    return () => {
+      let s = 0;
+      for (let i = 0; i < LOOP / n; i++) {
+        for (let k = 0; k < n; k++) q.push(i + k);
+        for (let k = 0; k < n; k++) s += q.shift();
+      }
+      sink[0] += s;
+    };
+  };
+}
+
+function denque(n) {
+  return () => {
+    const q = new Denque();
+    const sink = new Float64Array(1);
+    return () => {
+      let s = 0;
+      for (let i = 0; i < LOOP / n; i++) {
+        for (let k = 0; k < n; k++) q.push(i + k);
+        for (let k = 0; k < n; k++) s += q.shift();
+      }
+      sink[0] += s;
+    };
+  };
+}
+
+const workerFile = (name) => new URL(`./ring/${name}.mjs`, import.meta.url);
+
+function pair(ctx, ringName) {
+  const data = { eal: ctx.eal.workerData(), ring: ringName };
+  return {
+    workers: [
+      { file: workerFile('producer'), data, counts: false },
+      { file: workerFile('consumer'), data },
+    ],
+  };
+}
+
+function ringbufPair() {
+  const sab = RingBuffer.getStorageForCapacity(4096, Float64Array);
+  return {
+    workers: [
+      { file: workerFile('ringbuf-producer'), data: { sab }, counts: false },
+      { file: workerFile('ringbuf-consumer'), data: { sab } },
+    ],
+  };
+}
+
+export default {
+  name: 'ring',
+  title: 'rte_ring against JS queues',
+  backends: ['sab', 'hugetlbfs'],
+  hugepages: 40,
+  setup({ backend, filePrefix }) {
+    const eal = Eal.init({ backend, memory: 64 * MiB, filePrefix });
+    return {
+      eal,
+      spsc: Ring.create(eal, 'spsc', 1024, -1, SPSC),
+      mpmc: Ring.create(eal, 'mpmc', 1024, -1, 0),
+      tspsc: Ring.create(eal, 'tspsc', 4096, -1, SPSC),
+      tmpmc: Ring.create(eal, 'tmpmc', 4096, -1, 0),
+    };
+  },
+  teardown(ctx) {
+    ctx.eal.cleanup();
+  },
+  cases: [
+    {
+      name: 'SP/SC enqueue+dequeue 1',
+      opsPerCall: LOOP,
+      target: { max: 20, unit: 'ns/op' },
+      note: 'ns per object. DPDK C: 2.2 ns; ringbuf.js: 53 ns (measured on this machine).',
+      rtemem: (ctx) => single(ctx.spsc),
+      peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
+    },
+    {
+      name: 'MP/MC enqueue+dequeue 1',
+      opsPerCall: LOOP,
+      target: { max: 40, unit: 'ns/op' },
+      note: 'ns per object. DPDK C: 11.7 ns. ringbuf.js is SPSC only: the nearest peer.',
+      rtemem: (ctx) => single(ctx.mpmc),
+      peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
+    },
+    {
+      name: 'SP/SC bulk 32',
+      opsPerCall: LOOP,
+      target: { max: 1.2, unit: 'ns/op' },
+      note: 'ns per object. DPDK C: 0.47 ns; ringbuf.js: 2.35 ns.',
+      rtemem: (ctx) => bulk32(ctx.spsc),
+      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+    },
+    {
+      name: 'MP/MC bulk 32',
+      opsPerCall: LOOP,
+      note: 'ns per object. DPDK C: 0.63 ns.',
+      rtemem: (ctx) => bulk32(ctx.mpmc),
+      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+    },
+    {
+      name: 'two workers SP/SC bulk 32',
+      kind: 'throughput',
+      target: { min: 400, unit: 'Mobj/s' },
+      note: 'Million objects per second from a producer worker to a consumer worker. DPDK C between two cores: 988 Mobj/s; ringbuf.js: 290-340.',
+      rtemem: (ctx) => pair(ctx, 'tspsc'),
+      peers: { 'ringbuf.js': ringbufPair },
+    },
+    {
+      name: 'two workers MP/MC bulk 32',
+      kind: 'throughput',
+      target: { min: 200, unit: 'Mobj/s' },
+      note: 'The MP/MC code path with one producer and one consumer. DPDK C: 511 Mobj/s.',
+      rtemem: (ctx) => pair(ctx, 'tmpmc'),
+      peers: { 'ringbuf.js': ringbufPair },
+    },
+  ],
+};

@@ -1,0 +1,21 @@
+// Bench worker: enqueues bulks of 32 into a named ring as long as the round runs.
+import { Eal, Ring } from '@rtemem/ring';
+
+export function setup(data) {
+  const eal = Eal.attach(data.eal);
+  eal.threadRegister();
+  return { eal, ring: Ring.lookup(eal, data.ring), objs: new Float64Array(32).map((_, i) => i + 1) };
+}
+
+export function run(s, ctl) {
+  const { ring, objs } = s;
+  let n = 0;
+  while (ctl.running()) {
+    for (let i = 0; i < 64; i++) n += ring.enqueueBulk(objs, 32);
+  }
+  return n;
+}
+
+export function teardown(s) {
+  s.eal.cleanup();
+}
