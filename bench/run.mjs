@@ -14,13 +14,13 @@ import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hugepageInfo } from '@rtemem/eal-hugepage';
 import { filePrefixOf, hugepagesFree, leftoverFiles } from './lib/backends.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { suiteText, resultsMarkdown } from './lib/report.mjs';
 import { machineInfo, mergeSuite, readResults, writeJsonAtomic } from './lib/results.mjs';
-import { DEFAULT_REPS } from './lib/runner.mjs';
+import { combineParts, DEFAULT_REPS } from './lib/runner.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -42,9 +42,9 @@ function parseArgs(argv) {
 }
 
 /** Runs one suite file in a child process; resolves its result, or null when it failed. */
-function runChild(file, reps) {
+function runChild(file, reps, backend) {
   return new Promise((resolvePromise) => {
-    const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps)], { execArgv: ['--expose-gc'], serialization: 'advanced' });
+    const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps), backend ?? ''], { execArgv: ['--expose-gc'], serialization: 'advanced' });
     let result = null;
     child.on('message', (m) => {
       if (m.type === 'result') result = m.result;
@@ -76,9 +76,13 @@ async function main() {
     console.log(`\n>> ${name}`);
     const freeBefore = await hugepagesFree();
     const loadAverage1m = loadavg()[0];
-    const run = await runChild(join(o.suites, `${name}.mjs`), o.reps);
+    // One process per backend: each gets a fresh JIT, as an application with one EAL has.
+    const file = join(o.suites, `${name}.mjs`);
+    const suite = (await import(pathToFileURL(file).href)).default;
+    const runs = [];
+    for (const backend of suite.backends ?? [null]) runs.push(await runChild(file, o.reps, backend));
     const freeAfter = await hugepagesFree();
-    const left = await leftoverFiles(filePrefixOf(run.pid));
+    const left = (await Promise.all(runs.map((r) => leftoverFiles(filePrefixOf(r.pid))))).flat();
     if (left.length > 0) {
       console.error(`!! suite ${name} left files behind (an EAL without cleanup()): ${left.join(', ')}`);
       failed++;
@@ -89,11 +93,13 @@ async function main() {
     } else if (freeBefore !== null) {
       console.log(`hugepages free before and after: ${freeAfter}`);
     }
-    if (run.result === null) {
-      console.error(`!! suite ${name} failed (exit ${run.code ?? run.signal}): its old results, if any, are kept`);
+    const broken = runs.filter((r) => r.result === null);
+    if (broken.length > 0) {
+      console.error(`!! suite ${name} failed (exit ${broken.map((r) => r.code ?? r.signal).join(', ')}): its old results, if any, are kept`);
       failed++;
       continue;
     }
+    const run = { result: combineParts(suite, runs.map((r) => r.result), o.reps) };
     console.log(`\n${suiteText(run.result)}`);
     // Merge right away so that a later failure keeps this suite's figures.
     const doc = mergeSuite(readResults(latest), run.result, machineInfo({ hugepages: hugepageInfo(), cwd: o.out, loadAverage1m }));

@@ -122,13 +122,14 @@ async function runThroughput(c, ctx, reps, log) {
  * Runs `suite` and returns `{ name, title, backends, rows, skipped, reps }`.
  * `log` gets progress lines.
  */
-export async function runSuite(suite, { reps = DEFAULT_REPS, log = console.log } = {}) {
+export async function runSuite(suite, { reps = DEFAULT_REPS, log = console.log, only = null } = {}) {
   validateSuite(suite);
   requireGc();
   const rows = [];
   const skipped = [];
   const backends = suite.backends ?? [null];
   for (const backend of backends) {
+    if (only !== null && backend !== only) continue;
     if (backend !== null) {
       const reason = unavailableReason(backend, { hugepages: suite.hugepages ?? 1 });
       if (reason) {
@@ -161,9 +162,18 @@ export async function runSuite(suite, { reps = DEFAULT_REPS, log = console.log }
       globalThis.gc();
     }
   }
-  // Case by case, each case's backends together.
+  return combineParts(suite, [{ rows, skipped }], reps);
+}
+
+/**
+ * One suite result from the parts run separately (one process per backend):
+ * rows case by case, each case's backends together in the suite's order.
+ */
+export function combineParts(suite, parts, reps) {
+  const rows = parts.flatMap((p) => p.rows);
+  const skipped = parts.flatMap((p) => p.skipped);
   const caseIndex = new Map(suite.cases.map((c, i) => [c.name, i]));
-  const backendIndex = new Map(backends.map((b, i) => [b ?? '-', i]));
+  const backendIndex = new Map((suite.backends ?? [null]).map((b, i) => [b ?? '-', i]));
   rows.sort((a, b) => caseIndex.get(a.case) - caseIndex.get(b.case) || backendIndex.get(a.backend) - backendIndex.get(b.backend));
   return { name: suite.name, title: suite.title ?? suite.name, note: suite.note ?? null, backends: suite.backends ?? [], rows, skipped, reps };
 }

@@ -1,0 +1,89 @@
+/**
+ * Shared-memory layout of a mempool: the pool header with its chunk table,
+ * one cache per possible lcore and the private area, all in the memzone
+ * `MP_<name>`; the objects in chunk memzones `MP_<name>_<i>`. Values are
+ * plain literals (derived ones with their formula in a comment) so that the
+ * bundler inlines them in hot paths.
+ *
+ * ```
+ * MP_<name>
+ *   0      header line: magic, sizes, flags, state, ops name, pool data
+ *   256    chunk table: MAX_CHUNKS x 16 B
+ *   1280   lcore caches: MAX_LCORE x cache stride (64 + cacheSize x 8, 64-aligned)
+ *   ...    private area (privateDataSize bytes)
+ *
+ * element (in a chunk): header | object (eltSize) | trailer
+ *   header: pool address (f64), IOVA (2 x u32), cookie (2 x u32, debug)
+ *   trailer: cookie (2 x u32, debug)
+ * ```
+ *
+ * @see struct rte_mempool, struct rte_mempool_objhdr in DPDK rte_mempool.h
+ */
+
+export const MEMPOOL_MAGIC = 0x4c4f4f50; // 'POOL'
+/** MAX_LCORE of @rtemem/eal-hugepage as a literal the bundler inlines (a test checks they agree). */
+export const LCORES = 128;
+export const MEMPOOL_MZ_PREFIX = 'MP_';
+
+/* Header, 0..255 */
+export const MP_MAGIC = 0; // u32 MEMPOOL_MAGIC
+export const MP_STATE = 4; // u32 MP_STATE_*
+export const MP_SIZE = 8; // u32 objects
+export const MP_CACHE_SIZE = 12; // u32 objects per lcore cache
+export const MP_ELT_SIZE = 16; // u32 object bytes
+export const MP_HEADER_SIZE = 20; // u32 bytes before each object
+export const MP_TRAILER_SIZE = 24; // u32 bytes after each object
+export const MP_PRIV_SIZE = 28; // u32 private area bytes
+export const MP_FLAGS = 32; // u32 MEMPOOL_F_*
+export const MP_SOCKET = 36; // i32 socket id asked for
+export const MP_TOTAL_ELT = 40; // u32 header + object + trailer, aligned
+export const MP_POPULATED = 44; // u32 objects added so far
+export const MP_CHUNKS = 48; // u32 chunks in the chunk table
+export const MP_DEBUG = 52; // u32 1: cookies are checked
+export const MP_CACHE_STRIDE = 56; // u32 bytes per lcore cache
+export const MP_POOL_DATA = 64; // f64 driver state address (rte_mempool pool_data)
+export const MP_PRIV_OFF = 72; // u32 offset of the private area in this zone
+export const MP_NAME = 96; // 32 B utf-8, NUL padded
+export const MP_NAME_LEN = 32;
+export const MP_OPS_NAME = 128; // 32 B utf-8: the driver, found by name in every thread and process
+export const MP_OPS_NAME_LEN = 32;
+export const MP_HEADER_BYTES = 256;
+
+export const MP_STATE_EMPTY = 1; // created, no objects
+export const MP_STATE_ALLOCATED = 2; // driver allocated
+export const MP_STATE_POPULATED = 3; // objects added
+export const MP_STATE_FREED = 4;
+
+/* Chunk table, 256..1279 */
+export const MP_CHUNK_TABLE = 256;
+export const MAX_CHUNKS = 64;
+export const CHUNK_BYTES = 16;
+export const CHUNK_ADDR = 0; // f64 address of the first element
+export const CHUNK_COUNT = 8; // u32 objects in the chunk
+export const CHUNK_FIRST = 12; // u32 index of its first object
+
+/* Lcore caches, from 1280: per lcore a length then the objects (a LIFO). */
+export const MP_CACHES = 1280; // MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES
+export const CACHE_LEN = 0; // u32 objects held
+export const CACHE_OBJS = 64; // f64 objects, oldest first
+
+/* Object header and trailer */
+export const OBJ_POOL = 0; // f64 address of the pool's header zone
+export const OBJ_IOVA_LO = 8; // u32
+export const OBJ_IOVA_HI = 12; // u32; both 0xffffffff: unknown
+export const OBJ_COOKIE_LO = 16; // u32 debug cookie
+export const OBJ_COOKIE_HI = 20; // u32
+/** Header bytes without debug cookies, before alignment. */
+export const OBJ_HEADER_PLAIN = 16;
+/** Header bytes with debug cookies, before alignment. */
+export const OBJ_HEADER_DEBUG = 24;
+/** Trailer bytes with debug cookies. */
+export const OBJ_TRAILER_DEBUG = 8;
+
+/* Debug cookies, as DPDK's, split in 32-bit halves. @see RTE_MEMPOOL_HEADER_COOKIE1 */
+export const COOKIE_FREE_LO = 0xdadd2e55; // 0xbadbadba_dadd2e55: object in the pool
+export const COOKIE_FREE_HI = 0xbadbadba;
+export const COOKIE_USED_LO = 0xdadd2e55; // 0xf2eef2ee_dadd2e55: object handed out
+export const COOKIE_USED_HI = 0xf2eef2ee;
+export const COOKIE_TRAILER_LO = 0xadbadbad; // 0xadd2e55b_adbadbad
+export const COOKIE_TRAILER_HI = 0xadd2e55b;

@@ -1,0 +1,191 @@
+/**
+ * Mempool drivers ("ops"): where a pool keeps the objects its caches do not
+ * hold. A driver is a JS object registered by name in every thread and
+ * process that uses it; the pool records only the name in shared memory, so
+ * registration order never matters (unlike DPDK's ops index).
+ *
+ * Built in: rings in every sync mode and stacks, as DPDK's
+ * drivers/mempool/ring and drivers/mempool/stack.
+ *
+ * @see rte_mempool_ops, rte_mempool_register_ops in DPDK
+ */
+import {
+  ENOBUFS,
+  ENOENT,
+  Ring,
+  RING_F_MC_HTS_DEQ,
+  RING_F_MC_RTS_DEQ,
+  RING_F_MP_HTS_ENQ,
+  RING_F_MP_RTS_ENQ,
+  RING_F_SC_DEQ,
+  RING_F_SP_ENQ,
+  RteError,
+  Stack,
+  STACK_F_LF,
+} from '@rtemem/ring';
+import type { Mempool } from './mempool.js';
+import { MEMPOOL_MZ_PREFIX } from './layout.js';
+
+/**
+ * A driver, as DPDK's rte_mempool_ops: one JS object per driver name.
+ * `enqueue` and `dequeue` move all `n` objects or none.
+ */
+export interface MempoolOps {
+  name: string;
+  /** Sets up the driver's shared state for `mp` (e.g. a Ring) and records it in `mp.poolData`. */
+  alloc(mp: Mempool): void;
+  /** Releases the driver's shared state. */
+  free(mp: Mempool): void;
+  /** Stores objs[0..n): 0, or a negated errno. */
+  enqueue(mp: Mempool, objs: ArrayLike<number>, n: number): number;
+  /** Takes n objects into out: 0, or -ENOENT when there are fewer. */
+  dequeue(mp: Mempool, out: number[] | Float64Array, n: number): number;
+  /** Objects the driver holds. */
+  getCount(mp: Mempool): number;
+  /** Optional: one object, or 0 when empty (an uncached get without an array). */
+  dequeueOne?(mp: Mempool): number;
+  /** Optional: stores one object: 0, or a negated errno. */
+  enqueueOne?(mp: Mempool, obj: number): number;
+}
+
+const registry = new Map<string, MempoolOps>();
+
+/**
+ * Registers a driver in this thread (do it in every thread and process that
+ * uses pools of it). Throws EINVAL for a malformed driver, EEXIST for a name
+ * taken by another driver object. @see rte_mempool_register_ops
+ */
+export function registerOps(ops: MempoolOps): void {
+  if (ops === null || typeof ops !== 'object' || typeof ops.name !== 'string' || ops.name.length === 0 || Buffer.byteLength(ops.name) > 31) {
+    throw new RteError('EINVAL', 'a mempool driver needs a name of 1 to 31 bytes');
+  }
+  for (const fn of ['alloc', 'free', 'enqueue', 'dequeue', 'getCount'] as const) {
+    if (typeof ops[fn] !== 'function') throw new RteError('EINVAL', `mempool driver ${ops.name} has no ${fn} function`);
+  }
+  const have = registry.get(ops.name);
+  if (have !== undefined && have !== ops) throw new RteError('EEXIST', `a mempool driver named ${ops.name} is registered already`);
+  registry.set(ops.name, ops);
+}
+
+/** The driver named `name` in this thread, or undefined. */
+export function findOps(name: string): MempoolOps | undefined {
+  return registry.get(name);
+}
+
+/** Names of the drivers registered in this thread. */
+export function opsNames(): string[] {
+  return [...registry.keys()];
+}
+
+/* ------------------------------------------------------------------ *
+ * Ring drivers
+ * ------------------------------------------------------------------ */
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+// The per-handle Ring of a pool, attached from pool_data on first use.
+function ringOf(mp: Mempool): Ring {
+  let r = mp.opsState as Ring | undefined;
+  if (r === undefined) {
+    const list = mp.eal.listOf(mp.poolData);
+    if (list === undefined) throw new RteError('EINVAL', `mempool ${mp.name}: its driver's ring is not mapped here`);
+    r = Ring.attach(list.sab, mp.poolData - list.baseAddr);
+    mp.opsState = r;
+  }
+  return r;
+}
+
+function ringOps(name: string, flags: number): MempoolOps {
+  return {
+    name,
+    alloc(mp) {
+      const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, nextPow2(mp.size + 1), mp.socketId, flags);
+      mp.poolData = ring.memzone!.addr;
+      mp.opsState = ring;
+    },
+    free(mp) {
+      const r = Ring.lookup(mp.eal, MEMPOOL_MZ_PREFIX + mp.name);
+      r?.free();
+      mp.opsState = undefined;
+    },
+    enqueue(mp, objs, n) {
+      // One object (an uncached put) takes the ring's single-object path.
+      if (n === 1) return ringOf(mp).enqueue(objs[0]!) === 0 ? 0 : -ENOBUFS;
+      return ringOf(mp).enqueueBulk(objs, n) === n ? 0 : -ENOBUFS;
+    },
+    dequeue(mp, out, n) {
+      if (n === 1) {
+        const obj = ringOf(mp).dequeue();
+        if (obj === undefined) return -ENOENT;
+        out[0] = obj;
+        return 0;
+      }
+      return ringOf(mp).dequeueBulk(out, n) === n ? 0 : -ENOENT;
+    },
+    getCount(mp) {
+      return ringOf(mp).count();
+    },
+    dequeueOne(mp) {
+      return ringOf(mp).dequeue() ?? 0;
+    },
+    enqueueOne(mp, obj) {
+      return ringOf(mp).enqueue(obj);
+    },
+  };
+}
+
+/* ------------------------------------------------------------------ *
+ * Stack drivers
+ * ------------------------------------------------------------------ */
+
+function stackOf(mp: Mempool): Stack {
+  let s = mp.opsState as Stack | undefined;
+  if (s === undefined) {
+    const found = Stack.lookup(mp.eal, MEMPOOL_MZ_PREFIX + mp.name);
+    if (found === null) throw new RteError('EINVAL', `mempool ${mp.name}: its driver's stack is gone`);
+    s = found;
+    mp.opsState = s;
+  }
+  return s;
+}
+
+function stackOps(name: string, flags: number): MempoolOps {
+  return {
+    name,
+    alloc(mp) {
+      const stack = Stack.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, mp.size, mp.socketId, flags);
+      mp.poolData = stack.memzone.addr;
+      mp.opsState = stack;
+    },
+    free(mp) {
+      Stack.lookup(mp.eal, MEMPOOL_MZ_PREFIX + mp.name)?.free();
+      mp.opsState = undefined;
+    },
+    enqueue(mp, objs, n) {
+      return stackOf(mp).push(objs, n) === n ? 0 : -ENOBUFS;
+    },
+    dequeue(mp, out, n) {
+      return stackOf(mp).pop(out, n) === n ? 0 : -ENOENT;
+    },
+    getCount(mp) {
+      return stackOf(mp).count();
+    },
+  };
+}
+
+for (const ops of [
+  ringOps('ring_mp_mc', 0),
+  ringOps('ring_sp_sc', RING_F_SP_ENQ | RING_F_SC_DEQ),
+  ringOps('ring_mp_sc', RING_F_SC_DEQ),
+  ringOps('ring_sp_mc', RING_F_SP_ENQ),
+  ringOps('ring_mt_rts', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ),
+  ringOps('ring_mt_hts', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ),
+  stackOps('stack', 0),
+  stackOps('lf_stack', STACK_F_LF),
+]) {
+  registerOps(ops);
+}

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Peer, uniquePrefix } from '@rtemem/testkit';
+import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, nativeAvailable, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
+
+const PEER = new URL('./fixtures/mempool-peer.mjs', import.meta.url);
+const MiB = 1024 * 1024;
+
+const peers: Peer[] = [];
+const eals: Eal[] = [];
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((p) => p.close()));
+  while (eals.length) eals.pop()!.cleanup();
+});
+
+interface Stressed {
+  gets: number;
+  puts: number;
+  failed: number;
+  bad: number;
+}
+
+describe('a mempool shared by threads and processes', () => {
+  it('SP/SC pool across two workers: one gets, the other puts back', async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
+    eals.push(eal);
+    const mp = Mempool.create(eal, 'spsc', 1024, 64, 0, 0, { flags: MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET });
+    expect(mp.opsName).toBe('ring_sp_sc');
+    Ring.create(eal, 'pass', 256, -1, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    const [getter, putter] = await Promise.all([Peer.worker(PEER, eal.workerData()), Peer.worker(PEER, eal.workerData())]);
+    peers.push(getter!, putter!);
+    await getter!.call('init', { attach: true });
+    await putter!.call('init', { attach: true });
+    const count = 200_000;
+    await Promise.all([getter!.call('spscGet', { pool: 'spsc', ring: 'pass', count }), putter!.call('spscPut', { pool: 'spsc', ring: 'pass', count })]);
+    expect(mp.isFull()).toBe(true);
+    mp.audit();
+  });
+
+  it.skipIf(!nativeAvailable()).each(['ring_mp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'])(
+    '%s: 2 workers and a secondary process, 1e6 objects each through their lcore caches, stamps intact, pool full after',
+    async (ops) => {
+      const prefix = uniquePrefix(`mpstress_${ops}`);
+      const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 32 * MiB });
+      eals.push(eal);
+      const mp = Mempool.create(eal, 'stress', 4096, 64, 128, 0, { ops, debug: true });
+      const workers = await Promise.all([Peer.worker(PEER, eal.workerData()), Peer.worker(PEER, eal.workerData())]);
+      const child = await Peer.child(PEER);
+      peers.push(...workers, child);
+      const lcores = [
+        await workers[0]!.call<number>('init', { attach: true }),
+        await workers[1]!.call<number>('init', { attach: true }),
+        await child.call<number>('init', { processType: 'secondary', filePrefix: prefix }),
+      ];
+      expect(new Set([0, ...lcores]).size).toBe(4);
+      const args = (tag: number) => ({ pool: 'stress', ops: 130_000, seed: tag * 7919, maxHold: 1000, tag, eltSize: 64 });
+      const results = await Promise.all([workers[0]!.call<Stressed>('stress', args(1)), workers[1]!.call<Stressed>('stress', args(2)), child.call<Stressed>('stress', args(3))]);
+      for (const r of results) {
+        expect(r.bad).toBe(0);
+        expect(r.gets).toBe(r.puts);
+        expect(r.gets).toBeGreaterThanOrEqual(1_000_000);
+      }
+      expect(results.reduce((a, r) => a + r.gets, 0)).toBeGreaterThanOrEqual(3_000_000);
+      // Objects parked in the peers' lcore caches still count as available.
+      expect(mp.availCount()).toBe(4096);
+      expect(mp.isFull()).toBe(true);
+      mp.audit();
+    },
+  );
+});
