@@ -86,6 +86,12 @@ export interface EalOptions {
   inMemory?: boolean;
   /** Preallocate all memory; never grow or shrink (--legacy-mem). */
   legacyMem?: boolean;
+  /**
+   * A secondary that only looks (for tools such as `rtemem info`): it claims
+   * no lcore and creates no config area; layers that need one it lacks
+   * throw ENOENT.
+   */
+  readOnly?: boolean;
 }
 
 /** What a worker thread needs to attach: structured-cloneable, shares (never copies) the memory. */
@@ -116,6 +122,7 @@ const KNOWN_OPTIONS = new Set([
   'processType',
   'inMemory',
   'legacyMem',
+  'readOnly',
 ]);
 const SECONDARY_WAIT_MS = 5000;
 const EWOULDBLOCK = -11;
@@ -137,6 +144,7 @@ interface Normalized {
   processType: 'primary' | 'secondary' | 'auto';
   inMemory: boolean;
   legacyMem: boolean;
+  readOnly: boolean;
 }
 
 function isByteCount(v: unknown): v is number {
@@ -190,6 +198,7 @@ function normalize(opts: EalOptions): Normalized {
     processType,
     inMemory: opts.inMemory === true,
     legacyMem: opts.legacyMem === true,
+    readOnly: opts.readOnly === true,
   };
 }
 
@@ -293,6 +302,7 @@ export class Eal {
   readonly #byIndex: (MemsegListMap | undefined)[];
   #configFd: number;
   #closed = false;
+  #readOnly = false;
 
   private constructor(p: EalParts) {
     this.processType = p.processType;
@@ -326,6 +336,7 @@ export class Eal {
    */
   static init(opts: EalOptions = {}): Eal {
     const o = normalize(opts);
+    if (o.readOnly && o.processType !== 'secondary') throw new RteError('EINVAL', "readOnly is for secondary processes: pass processType 'secondary'");
     if (o.processType === 'secondary') return Eal.#initSecondary(o);
     const eal = Eal.#initPrimary(o);
     if (eal !== null) return eal;
@@ -643,7 +654,8 @@ export class Eal {
         isWorker: false,
         staleFilesRemoved: [],
       });
-      eal.lcoreCell[0] = eal.#claimLcore(LCORE_ROLE_SECONDARY);
+      eal.#readOnly = o.readOnly;
+      if (!o.readOnly) eal.lcoreCell[0] = eal.#claimLcore(LCORE_ROLE_SECONDARY);
       return eal;
     } catch (e) {
       undo.run();
@@ -715,6 +727,7 @@ export class Eal {
    */
   threadRegister(): number {
     this.#checkOpen();
+    if (this.#readOnly) throw new RteError('EPERM', 'a read-only EAL handle claims no lcore');
     if (this.lcoreCell[0] !== LCORE_ID_ANY) return this.lcoreCell[0]!;
     this.lcoreCell[0] = this.#claimLcore(LCORE_ROLE_THREAD);
     return this.lcoreCell[0]!;
@@ -830,7 +843,17 @@ export class Eal {
    */
   area(name: string, size: number): number {
     this.#checkOpen();
+    if (this.#readOnly) {
+      const found = this.config.areas().find((a) => a.name === name);
+      if (found === undefined) throw new RteError('ENOENT', `the primary has no ${name} yet (a read-only handle creates nothing)`);
+      return found.offset;
+    }
     return this.config.area(name, size, this.pid, this.#lockLcore());
+  }
+
+  /** True for a read-only secondary (see EalOptions.readOnly). */
+  get readOnly(): boolean {
+    return this.#readOnly;
   }
 
   /** Memseg list `index`, or undefined. */

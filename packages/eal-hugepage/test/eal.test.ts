@@ -204,6 +204,21 @@ describe.skipIf(!nativeAvailable())('anonymous backend and processes', () => {
     expect(first.lists[0]!.u8[123]).toBe(99);
   });
 
+  it('attaches read-only: no lcore claimed, no area created, existing areas found', () => {
+    const prefix = uniquePrefix('ro');
+    const eal = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB }));
+    const off = eal.area('test_area', 128);
+    const ro = track(Eal.init({ processType: 'secondary', filePrefix: prefix, readOnly: true }));
+    expect(ro.readOnly).toBe(true);
+    expect(ro.lcoreId()).toBe(LCORE_ID_ANY);
+    expect(eal.lcores()).toHaveLength(1);
+    expect(ro.area('test_area', 128)).toBe(off);
+    expect(codeOf(() => ro.area('missing', 64))).toBe('ENOENT');
+    expect(eal.config.areas().map((a) => a.name)).not.toContain('missing');
+    expect(codeOf(() => ro.threadRegister())).toBe('EPERM');
+    expect(codeOf(() => Eal.init({ backend: 'anonymous', filePrefix: uniquePrefix('ro2'), readOnly: true }))).toBe('EINVAL');
+  });
+
   it('refuses a config with a bad magic or another layout version', () => {
     const prefix = uniquePrefix('magic');
     const eal = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB }));
