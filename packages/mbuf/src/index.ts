@@ -1,6 +1,22 @@
 /**
- * @rtemem/mbuf
+ * @rtemem/mbuf — DPDK's packet buffers in shared memory: pktmbuf pools over
+ * any mempool driver, and functions on mbuf addresses (fields with DPDK
+ * 22.11's offsets, data, chains, clones, copies, external buffers, dynamic
+ * fields and flags). Re-exports @rtemem/mempool and the layers below it.
  *
  * @packageDocumentation
  */
-export {};
+export * from '@rtemem/mempool';
+export { PktmbufPool } from './pool.js';
+export { Mbuf, MBUF_FIELD } from './mbuf.js';
+export {
+  PKTMBUF_HEADROOM,
+  MBUF_DEFAULT_DATAROOM,
+  MBUF_DEFAULT_BUF_SIZE,
+  MBUF_HEADER_SIZE,
+  MBUF_PORT_INVALID,
+  MBUF_MAX_NB_SEGS,
+  MBUF_PRIV_ALIGN,
+  MBUF_F_EXTERNAL_BIT,
+  MBUF_F_INDIRECT_BIT,
+} from './layout.js';

@@ -359,6 +359,21 @@ export class Mempool {
     return state !== MP_STATE_FREED;
   }
 
+  /**
+   * The pool whose header is at `addr` (the memzone address, as an mbuf's
+   * pool field holds it), or null when no live pool is there.
+   */
+  static atAddress(eal: Eal, addr: number): Mempool | null {
+    const byAddr = handles.get(eal);
+    const known = byAddr?.get(addr);
+    if (known !== undefined && known.#hdr(MP_STATE) !== MP_STATE_FREED && Atomics.load(known.#u32, (known.#base + MP_MAGIC) >> 2) === MEMPOOL_MAGIC) return known;
+    const list = eal.listOf(addr);
+    if (list === undefined || !Memory.of(eal).isBacked(addr, MP_HEADER_BYTES)) return null;
+    const base = addr - list.baseAddr;
+    if (Atomics.load(list.u32, (base + MP_MAGIC) >> 2) !== MEMPOOL_MAGIC) return null;
+    return Mempool.lookup(eal, list.readString(base + MP_NAME, MP_NAME_LEN));
+  }
+
   /** Calls `fn` for every pool of the EAL. @see rte_mempool_walk */
   static walk(eal: Eal, fn: (mp: Mempool) => void): void {
     const zones: Memzone[] = [];
