@@ -59,10 +59,21 @@ function load(): void {
     }
     addon = loaded;
   } catch (e) {
-    loadError =
-      `no prebuilt binary for ${process.platform}-${process.arch} (Node ABI ${process.versions.modules}) and no local build ` +
-      `(${(e as Error).message.split('\n')[0]}); build it with \`npx node-gyp rebuild\` in @rtemem/eal-hugepage (needs python3, make, g++)`;
+    loadError = loadFailureMessage((e as Error).message);
   }
+}
+
+/**
+ * What to tell the user when node-gyp-build threw `message`: no binary at
+ * all ("No native build was found"), or one that exists but did not load.
+ */
+export function loadFailureMessage(message: string): string {
+  const first = message.split('\n')[0] ?? '';
+  const fix = '`npm rebuild @rtemem/eal-hugepage` (runs node-gyp rebuild; needs python3, make, g++)';
+  if (/No native build was found/i.test(first)) {
+    return `no prebuilt binary for ${process.platform}-${process.arch} (Node ABI ${process.versions.modules}) and no local build; build one with ${fix}`;
+  }
+  return `the native binary was found but failed to load (${first}); rebuild it for this Node and system with ${fix}`;
 }
 
 /**
