@@ -20,6 +20,9 @@
 
 /** LIST_SPAN of @rtemem/eal-hugepage as a literal the bundler can inline (a test checks they agree). */
 export const SPAN = 1073741824;
+/** log2(SPAN), and SPAN - 1: an address below 2^32 splits into list and offset with integer ops. */
+export const SPAN_SHIFT = 30;
+export const SPAN_MASK = 0x3fffffff;
 
 export const MBUF_HEADER_SIZE = 128;
 export const OFF_BUF_ADDR = 0; // f64 rtemem address of the buffer

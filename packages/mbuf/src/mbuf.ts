@@ -40,6 +40,8 @@ import {
   SHINFO_OPAQUE,
   SHINFO_REFCNT,
   SPAN,
+  SPAN_MASK,
+  SPAN_SHIFT,
 } from './layout.js';
 import { PktmbufPool, resetAt } from './pool.js';
 
@@ -74,6 +76,8 @@ const callbacks = new Map<number, FreeCb>();
 
 const facades = new WeakMap<Eal, Mbuf>();
 const IOVA_UNKNOWN = 0xffffffff;
+/** freeBulk batches up to this many mbufs per putBulk. */
+const PENDING = 64;
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
@@ -106,11 +110,11 @@ export class Mbuf {
   #u32!: Uint32Array;
   #f64!: Float64Array;
   #li = -1;
-  #lastPoolAddr = 0;
+  #lastPoolAddr = -1;
   #lastPool: Mempool | null = null;
   #dyn: DynRegistry | null = null;
   /** freeBulk: objects waiting for a putBulk to one pool. */
-  readonly #pending = new Float64Array(64);
+  readonly #pending = new Float64Array(PENDING);
   #pendingN = 0;
   #pendingPool = 0;
   /** A free callback's error, thrown once the free in progress is done. */
@@ -131,9 +135,18 @@ export class Mbuf {
     return m;
   }
 
-  // Points the views at m's list; returns m's offset in it.
+  // Points the views at m's list; returns m's offset in it. Addresses below
+  // 2^32 in the current list take integer ops only (float division and the
+  // float-to-int conversions of offsets cost more than the field access).
   #at(m: number): number {
-    const li = (m / SPAN) | 0;
+    const mu = m >>> 0;
+    return mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+  }
+
+  // #at for another list, or an address of 2^32 and above.
+  #seek(m: number): number {
+    if (!Number.isInteger(m) || !(m > 0)) throw new RteError('EINVAL', `${String(m)} is not an mbuf address of this EAL`);
+    const li = Math.floor(m / SPAN);
     if (li !== this.#li) this.#switch(li, m);
     return m - li * SPAN;
   }
@@ -354,8 +367,21 @@ export class Mbuf {
    * @see rte_pktmbuf_append
    */
   append(m: number, len: number): number {
-    const oh = this.#at(m);
-    const last = this.#f64[(oh + OFF_NEXT) >> 3] === 0 ? m : this.lastseg(m);
+    // Kept small so V8 inlines it: a single-segment mbuf, else the chain path.
+    const mu = m >>> 0;
+    const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+    const u16 = this.#u16;
+    if (this.#f64[(o + OFF_NEXT) >> 3] !== 0) return this.#appendChain(m, len);
+    const dataLen = u16[(o + OFF_DATA_LEN) >> 1]!;
+    const dataOff = u16[(o + OFF_DATA_OFF) >> 1]!;
+    if (!(len >= 0) || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
+    u16[(o + OFF_DATA_LEN) >> 1] = dataLen + len;
+    this.#u32[(o + OFF_PKT_LEN) >> 2] = this.#u32[(o + OFF_PKT_LEN) >> 2]! + len;
+    return this.#f64[(o + OFF_BUF_ADDR) >> 3]! + dataOff + dataLen;
+  }
+
+  #appendChain(m: number, len: number): number {
+    const last = this.lastseg(m);
     const o = this.#at(last);
     const u16 = this.#u16;
     const dataLen = u16[(o + OFF_DATA_LEN) >> 1]!;
@@ -363,8 +389,8 @@ export class Mbuf {
     if (!(len >= 0) || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
     const tail = this.#f64[(o + OFF_BUF_ADDR) >> 3]! + dataOff + dataLen;
     u16[(o + OFF_DATA_LEN) >> 1] = dataLen + len;
-    const o2 = last === m ? o : this.#at(m);
-    this.#u32[(o2 + OFF_PKT_LEN) >> 2] = this.#u32[(o2 + OFF_PKT_LEN) >> 2]! + len;
+    const oh = this.#at(m);
+    this.#u32[(oh + OFF_PKT_LEN) >> 2] = this.#u32[(oh + OFF_PKT_LEN) >> 2]! + len;
     return tail;
   }
 
@@ -437,18 +463,27 @@ export class Mbuf {
    * the bytes lie in one segment of the first segment's list.
    */
   write(m: number, off: number, src: Uint8Array): number {
+    // Kept small so V8 inlines it: bytes inside the first segment, whose
+    // buffer is in the mbuf's own list; else the general path.
+    const mu = m >>> 0;
+    const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
     const len = src.length;
-    let o = this.#at(m);
-    if (!(off >= 0) || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return -1;
-    // Fast path: the bytes are in the first segment, in its list.
-    if (off + len <= this.#u16[(o + OFF_DATA_LEN) >> 1]!) {
-      const at = this.#f64[(o + OFF_BUF_ADDR) >> 3]! + this.#u16[(o + OFF_DATA_OFF) >> 1]! + off;
-      if (((at / SPAN) | 0) === this.#li) {
-        const dst = at - this.#li * SPAN;
-        this.#u8.set(src, dst);
+    if (off >= 0 && off + len <= this.#u16[(o + OFF_DATA_LEN) >> 1]!) {
+      // The buffer's offset in the mbuf's list (outside it: the general path).
+      const at = o + (this.#f64[(o + OFF_BUF_ADDR) >> 3]! - m) + this.#u16[(o + OFF_DATA_OFF) >> 1]! + off;
+      if (at >= 0 && at + len <= this.#u8.length) {
+        this.#u8.set(src, at);
         return 0;
       }
     }
+    return this.#writeSlow(m, off, src);
+  }
+
+  #writeSlow(m: number, off: number, src: Uint8Array): number {
+    const len = src.length;
+    let o = this.#at(m);
+    if (!(off >= 0) || !(len >= 0) || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return -1;
+    if (len === 0) return 0;
     let seg = m;
     let skip = off;
     for (;;) {
@@ -602,13 +637,16 @@ export class Mbuf {
 
   /** Frees a whole chain (free(0) does nothing). @see rte_pktmbuf_free */
   free(m: number): void {
-    if (m === 0) return;
-    // Fast path: one direct segment nobody else references.
-    const o = this.#at(m);
-    if (this.#f64[(o + OFF_NEXT) >> 3] === 0 && this.#u16[(o + OFF_REFCNT) >> 1] === 1 && (this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0) {
+    // Kept small so V8 inlines it: one direct segment nobody else references.
+    const mu = m >>> 0;
+    let o: number;
+    if (mu === m && mu >>> SPAN_SHIFT === this.#li) o = mu & SPAN_MASK;
+    else if (m === 0) return;
+    else o = this.#seek(m);
+    const pool = this.#f64[(o + OFF_POOL) >> 3]!;
+    if (this.#f64[(o + OFF_NEXT) >> 3] === 0 && this.#u16[(o + OFF_REFCNT) >> 1] === 1 && (this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 && pool === this.#lastPoolAddr) {
       this.#u16[(o + OFF_NB_SEGS) >> 1] = 1;
-      const pool = this.#f64[(o + OFF_POOL) >> 3]!;
-      (pool === this.#lastPoolAddr && this.#lastPool !== null ? this.#lastPool : this.#mempool(pool)).put(m);
+      this.#lastPool!.put(m);
       return;
     }
     this.#freeChain(m);
@@ -627,21 +665,40 @@ export class Mbuf {
   /** Frees `n` chains, batching the puts per pool. @see rte_pktmbuf_free_bulk */
   freeBulk(ms: ArrayLike<number>, n: number = ms.length): void {
     for (let i = 0; i < n; i++) {
-      let m = ms[i]!;
-      while (m !== 0) {
-        const o = this.#at(m);
-        const next = this.#f64[(o + OFF_NEXT) >> 3]!;
-        const plain = next === 0 && this.#u16[(o + OFF_REFCNT) >> 1] === 1 && (this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0;
-        if (plain || this.#prefree(m) !== 0) {
-          const pool = this.#f64[(this.#at(m) + OFF_POOL) >> 3]!;
-          if (pool !== this.#pendingPool || this.#pendingN === this.#pending.length) this.#flushPending(pool);
-          this.#pending[this.#pendingN++] = m;
-        }
-        m = next;
+      const m = ms[i]!;
+      const mu = m >>> 0;
+      let o: number;
+      if (mu === m && mu >>> SPAN_SHIFT === this.#li) o = mu & SPAN_MASK;
+      else if (m === 0) continue;
+      else o = this.#seek(m);
+      // Fast path: one direct segment nobody else references, of the pool
+      // being batched.
+      if (
+        this.#f64[(o + OFF_NEXT) >> 3] === 0 &&
+        this.#u16[(o + OFF_REFCNT) >> 1] === 1 &&
+        (this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 &&
+        this.#f64[(o + OFF_POOL) >> 3] === this.#pendingPool &&
+        this.#pendingN < PENDING
+      ) {
+        this.#pending[this.#pendingN++] = m;
+      } else {
+        this.#freeBulkChain(m);
       }
     }
     this.#flushPending(0);
     this.#throwDeferred();
+  }
+
+  #freeBulkChain(m: number): void {
+    while (m !== 0) {
+      const next = this.#f64[(this.#at(m) + OFF_NEXT) >> 3]!;
+      if (this.#prefree(m) !== 0) {
+        const pool = this.#f64[(this.#at(m) + OFF_POOL) >> 3]!;
+        if (pool !== this.#pendingPool || this.#pendingN === PENDING) this.#flushPending(pool);
+        this.#pending[this.#pendingN++] = m;
+      }
+      m = next;
+    }
   }
 
   #flushPending(nextPool: number): void {

@@ -39,6 +39,8 @@ import {
   PP_MAGIC,
   PP_PRIV_SIZE,
   SPAN,
+  SPAN_MASK,
+  SPAN_SHIFT,
 } from './layout.js';
 
 const handles = new WeakMap<Mempool, PktmbufPool>();
@@ -89,6 +91,11 @@ export class PktmbufPool {
   readonly #eal: Eal;
   readonly #lists: (import('@rtemem/mempool').MemsegListMap | undefined)[] = [];
   readonly #headroom: number;
+  /* The views of the list of the last mbuf allocated. */
+  #li = -1;
+  #u16!: Uint16Array;
+  #u32!: Uint32Array;
+  #f64!: Float64Array;
 
   private constructor(mp: Mempool) {
     this.mempool = mp;
@@ -200,17 +207,28 @@ export class PktmbufPool {
   alloc(): number {
     const m = this.mempool.get();
     if (m === 0) return 0;
-    const li = (m / SPAN) | 0;
-    const L = this.#lists[li] ?? this.#list(li);
-    resetAt(L.u16, L.u32, L.f64, m - li * SPAN);
+    const mu = m >>> 0;
+    const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m); // before the views are read
+    resetAt(this.#u16, this.#u32, this.#f64, o);
     return m;
   }
 
-  #list(li: number): import('@rtemem/mempool').MemsegListMap {
-    const l = this.#eal.list(li);
+  // Points the cached views at m's list; returns m's offset in it.
+  #seek(m: number): number {
+    const li = Math.floor(m / SPAN);
+    if (li !== this.#li) this.#switch(li);
+    return m - li * SPAN;
+  }
+
+  // Points the cached views at list `li`.
+  #switch(li: number): void {
+    const l = this.#lists[li] ?? this.#eal.list(li);
     if (l === undefined) throw new RteError('EINVAL', `mbuf in memseg list ${li}, which this thread has not mapped`);
     this.#lists[li] = l;
-    return l;
+    this.#li = li;
+    this.#u16 = l.u16;
+    this.#u32 = l.u32;
+    this.#f64 = l.f64;
   }
 
   /** `n` reset mbufs into `out`, all or none: 0 or -ENOENT. @see rte_pktmbuf_alloc_bulk */
@@ -218,9 +236,9 @@ export class PktmbufPool {
     if (this.mempool.getBulk(out, n) !== 0) return -ENOENT;
     for (let i = 0; i < n; i++) {
       const m = out[i]!;
-      const li = (m / SPAN) | 0;
-      const L = this.#lists[li] ?? this.#list(li);
-      resetAt(L.u16, L.u32, L.f64, m - li * SPAN);
+      const mu = m >>> 0;
+      const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+      resetAt(this.#u16, this.#u32, this.#f64, o);
     }
     return 0;
   }
