@@ -13,9 +13,15 @@
  *
  * @see lib/eal/common/malloc_elem.c, malloc_heap.c in DPDK
  */
-import type { ConfigRegion, Eal, MemsegListMap } from '@rtemem/memseg';
+import { type ConfigRegion, type Eal, type MemsegListMap, RteError } from '@rtemem/memseg';
 import type { Memory } from '@rtemem/memseg';
 import {
+  J_COUNT,
+  J_ENTRIES,
+  J_GROW_ADDR,
+  J_GROW_LEN,
+  JOURNAL_BYTES,
+  JOURNAL_ENTRIES,
   EL_FL_INDEX,
   EL_FL_NEXT,
   EL_FL_PREV,
@@ -56,6 +62,17 @@ export function freeListIndex(size: number): number {
   return index < NUM_FREELISTS - 1 ? index : NUM_FREELISTS - 1;
 }
 
+/**
+ * Test hook, called after every journaled write with the number of writes
+ * the current locked operation has made (crash tests stop a process there).
+ */
+let faultHook: ((writes: number) => void) | null = null;
+
+/** @internal Sets (or clears, with null) the crash-test hook. */
+export function setHeapFaultHook(fn: ((writes: number) => void) | null): void {
+  faultHook = fn;
+}
+
 function floorAlign(x: number, a: number): number {
   return x - (x % a);
 }
@@ -73,13 +90,177 @@ export class HeapCore {
   readonly area: number;
   /** List views by list index (refreshed when external memory is attached). */
   readonly lists: (MemsegListMap | undefined)[] = [];
+  /** Offset of the journal area in the config. */
+  readonly journal: number;
+  // The journal of the operation in progress: u32 index of its count word
+  // (0: not journaling), u32 index of entry 0, entries written.
+  #jCount = 0;
+  #jEntries = 0;
+  #jn = 0;
 
-  constructor(eal: Eal, memory: Memory, area: number) {
+  constructor(eal: Eal, memory: Memory, area: number, journal: number) {
     this.eal = eal;
     this.cfg = eal.config;
     this.memory = memory;
     this.area = area;
+    this.journal = journal;
     this.refreshLists();
+  }
+
+  /* ---- undo journal (see layout.ts) ---- */
+
+  /** Starts journaling an operation on heap `h` (the caller holds its lock). */
+  begin(h: number): void {
+    const off = this.journal + h * JOURNAL_BYTES;
+    this.#jCount = (off + J_COUNT) >> 2;
+    this.#jEntries = (off + J_ENTRIES) >> 2;
+    this.#jn = 0;
+  }
+
+  /** The operation so far is complete: forget its old values. */
+  commit(): void {
+    if (this.#jCount === 0) return;
+    this.cfg.f64[((this.#jCount << 2) + J_GROW_LEN) >> 3] = 0;
+    this.cfg.u32[this.#jCount] = 0;
+    this.#jn = 0;
+  }
+
+  /**
+   * Ends the journaled operation: one that did not commit (it threw half
+   * way) is rolled back.
+   */
+  end(h: number): void {
+    if (this.#jCount === 0) return;
+    this.#jCount = 0;
+    if (this.cfg.u32[(this.journal + h * JOURNAL_BYTES + J_COUNT) >> 2] !== 0) this.rollback(h);
+  }
+
+  /** Records that pages [addr, addr+len) are being added to the heap (freed again on rollback). */
+  growIntent(addr: number, len: number): void {
+    if (this.#jCount === 0) return;
+    const off = this.#jCount << 2;
+    this.cfg.f64[(off + J_GROW_ADDR) >> 3] = addr;
+    this.cfg.f64[(off + J_GROW_LEN) >> 3] = len;
+  }
+
+  /**
+   * Puts back every word the unfinished operation on heap `h` changed, last
+   * first, and gives back pages it was adding. Returns the words restored.
+   * Runs with the lock held: by a waiter that took it from a dead owner, or
+   * by the holder whose operation threw.
+   */
+  rollback(h: number): number {
+    const off = this.journal + h * JOURNAL_BYTES;
+    const cfg = this.cfg;
+    const n = Math.min(cfg.u32[(off + J_COUNT) >> 2]!, JOURNAL_ENTRIES);
+    const ent = (off + J_ENTRIES) >> 2;
+    this.refreshLists();
+    for (let i = n - 1; i >= 0; i--) {
+      const j = ent + 4 * i;
+      const li = cfg.u32[j]!;
+      const code = cfg.u32[j + 1]!;
+      const old = cfg.f64[(j >> 1) + 1]!;
+      const at = code >>> 1;
+      const wide = (code & 1) === 1;
+      const view = li === 0 ? cfg : this.lists[li];
+      // A list this process lacks (external memory of the dead process) is gone with it.
+      if (view === undefined) continue;
+      if (wide) view.f64[at >> 3] = old;
+      else view.u32[at >> 2] = old;
+    }
+    cfg.u32[(off + J_COUNT) >> 2] = 0;
+    const growLen = cfg.f64[(off + J_GROW_LEN) >> 3]!;
+    if (growLen !== 0) {
+      cfg.f64[(off + J_GROW_LEN) >> 3] = 0;
+      this.memory.freePages(cfg.f64[(off + J_GROW_ADDR) >> 3]!, growLen);
+    }
+    return n;
+  }
+
+  // Journaled stores: each records where (list index, 0 for the config;
+  // byte offset * 2 + 1 for an f64) and the old value before the word
+  // changes. The entry is complete before the count covers it, and the
+  // count before the word changes: plain stores, which the compiler and x86
+  // keep in program order (a process killed in between leaves either no
+  // entry or an entry for a word not yet changed; both roll back right).
+  // Written out in each (no shared helper taking the old value) so that no
+  // double is ever boxed: the heap's paths allocate nothing.
+
+  /** Journaled store of the f64 at byte `o` of list `m`. */
+  w64(m: MemsegListMap, o: number, v: number): void {
+    const c = this.#jCount;
+    if (c !== 0) {
+      const n = this.#jn;
+      if (n >= JOURNAL_ENTRIES) this.#overflow();
+      const u = this.cfg.u32;
+      const j = this.#jEntries + 4 * n;
+      u[j] = m.index;
+      u[j + 1] = (o << 1) | 1;
+      this.cfg.f64[(j >> 1) + 1] = m.f64[o >> 3]!;
+      this.#jn = n + 1;
+      u[c] = n + 1;
+      if (faultHook !== null) faultHook(n + 1);
+    }
+    m.f64[o >> 3] = v;
+  }
+
+  /** Journaled store of the u32 at byte `o` of list `m`. */
+  w32(m: MemsegListMap, o: number, v: number): void {
+    const c = this.#jCount;
+    if (c !== 0) {
+      const n = this.#jn;
+      if (n >= JOURNAL_ENTRIES) this.#overflow();
+      const u = this.cfg.u32;
+      const j = this.#jEntries + 4 * n;
+      u[j] = m.index;
+      u[j + 1] = o << 1;
+      this.cfg.f64[(j >> 1) + 1] = m.u32[o >> 2]!;
+      this.#jn = n + 1;
+      u[c] = n + 1;
+      if (faultHook !== null) faultHook(n + 1);
+    }
+    m.u32[o >> 2] = v;
+  }
+
+  /** Journaled store of the f64 at byte `off` of the config. */
+  c64(off: number, v: number): void {
+    const c = this.#jCount;
+    const f = this.cfg.f64;
+    if (c !== 0) {
+      const n = this.#jn;
+      if (n >= JOURNAL_ENTRIES) this.#overflow();
+      const u = this.cfg.u32;
+      const j = this.#jEntries + 4 * n;
+      u[j] = 0;
+      u[j + 1] = (off << 1) | 1;
+      f[(j >> 1) + 1] = f[off >> 3]!;
+      this.#jn = n + 1;
+      u[c] = n + 1;
+      if (faultHook !== null) faultHook(n + 1);
+    }
+    f[off >> 3] = v;
+  }
+
+  /** Journaled store of the u32 at byte `off` of the config. */
+  c32(off: number, v: number): void {
+    const c = this.#jCount;
+    const u = this.cfg.u32;
+    if (c !== 0) {
+      const n = this.#jn;
+      if (n >= JOURNAL_ENTRIES) this.#overflow();
+      const j = this.#jEntries + 4 * n;
+      u[j] = 0;
+      u[j + 1] = off << 1;
+      this.cfg.f64[(j >> 1) + 1] = u[off >> 2]!;
+      this.#jn = n + 1;
+      u[c] = n + 1;
+      if (faultHook !== null) faultHook(n + 1);
+    }
+    u[off >> 2] = v;
+  }
+
+  #overflow(): never {
+    throw new RteError('EOVERFLOW', `a heap operation changed more than ${JOURNAL_ENTRIES} words (a bug in the heap)`);
   }
 
   /** Re-reads which lists this thread has mapped (the array is updated in place: handles keep it). */
@@ -99,7 +280,7 @@ export class HeapCore {
   }
 
   hSetF64(h: number, field: number, v: number): void {
-    this.cfg.f64[(this.heapOff(h) + field) >> 3] = v;
+    this.c64(this.heapOff(h) + field, v);
   }
 
   hU32(h: number, field: number): number {
@@ -107,7 +288,7 @@ export class HeapCore {
   }
 
   hSetU32(h: number, field: number, v: number): void {
-    this.cfg.u32[(this.heapOff(h) + field) >> 2] = v;
+    this.c32(this.heapOff(h) + field, v);
   }
 
   /* ---- element fields (list memory) ---- */
@@ -124,7 +305,7 @@ export class HeapCore {
 
   setF64(a: number, field: number, v: number): void {
     const li = (a / SPAN) | 0;
-    this.lists[li]!.f64[(a - li * SPAN + field) >> 3] = v;
+    this.w64(this.lists[li]!, a - li * SPAN + field, v);
   }
 
   u32(a: number, field: number): number {
@@ -134,7 +315,7 @@ export class HeapCore {
 
   setU32(a: number, field: number, v: number): void {
     const li = (a / SPAN) | 0;
-    this.lists[li]!.u32[(a - li * SPAN + field) >> 2] = v;
+    this.w32(this.lists[li]!, a - li * SPAN + field, v);
   }
 
   size(e: number): number {
@@ -150,17 +331,15 @@ export class HeapCore {
     const li = (e / SPAN) | 0;
     const m = this.lists[li]!;
     const o = e - li * SPAN;
-    const f = m.f64;
-    const u = m.u32;
-    f[(o + EL_PREV) >> 3] = 0;
-    f[(o + EL_NEXT) >> 3] = 0;
-    f[(o + EL_FL_PREV) >> 3] = 0;
-    f[(o + EL_FL_NEXT) >> 3] = 0;
-    u[(o + EL_SIZE) >> 2] = size;
-    u[(o + EL_STATE) >> 2] = ELEM_FREE;
-    u[(o + EL_PAD) >> 2] = 0;
-    u[(o + EL_HEAP) >> 2] = h;
-    u[(o + EL_MAGIC) >> 2] = ELEM_MAGIC;
+    this.w64(m, o + EL_PREV, 0);
+    this.w64(m, o + EL_NEXT, 0);
+    this.w64(m, o + EL_FL_PREV, 0);
+    this.w64(m, o + EL_FL_NEXT, 0);
+    this.w32(m, o + EL_SIZE, size);
+    this.w32(m, o + EL_STATE, ELEM_FREE);
+    this.w32(m, o + EL_PAD, 0);
+    this.w32(m, o + EL_HEAP, h);
+    this.w32(m, o + EL_MAGIC, ELEM_MAGIC);
   }
 
   /* ---- free lists ---- */
@@ -171,15 +350,14 @@ export class HeapCore {
     const m = this.lists[li]!;
     const o = e - li * SPAN;
     const idx = freeListIndex(m.u32[(o + EL_SIZE) >> 2]! - ELEM_HEADER_LEN);
-    const hw = ((this.heapOff(h) + HP_FREE_HEADS) >> 3) + idx;
-    const cfg = this.cfg.f64;
-    const head = cfg[hw]!;
-    m.u32[(o + EL_STATE) >> 2] = ELEM_FREE;
-    m.u32[(o + EL_FL_INDEX) >> 2] = idx;
-    m.f64[(o + EL_FL_PREV) >> 3] = 0;
-    m.f64[(o + EL_FL_NEXT) >> 3] = head;
+    const hw = this.heapOff(h) + HP_FREE_HEADS + idx * 8;
+    const head = this.cfg.f64[hw >> 3]!;
+    this.w32(m, o + EL_STATE, ELEM_FREE);
+    this.w32(m, o + EL_FL_INDEX, idx);
+    this.w64(m, o + EL_FL_PREV, 0);
+    this.w64(m, o + EL_FL_NEXT, head);
     if (head !== 0) this.setF64(head, EL_FL_PREV, e);
-    cfg[hw] = e;
+    this.c64(hw, e);
   }
 
   /** Takes an element off its free list. @see malloc_elem_free_list_remove */
@@ -191,10 +369,10 @@ export class HeapCore {
     const prev = f[(o + EL_FL_PREV) >> 3]!;
     const next = f[(o + EL_FL_NEXT) >> 3]!;
     if (prev !== 0) this.setF64(prev, EL_FL_NEXT, next);
-    else this.cfg.f64[((this.heapOff(h) + HP_FREE_HEADS) >> 3) + m.u32[(o + EL_FL_INDEX) >> 2]!] = next;
+    else this.c64(this.heapOff(h) + HP_FREE_HEADS + m.u32[(o + EL_FL_INDEX) >> 2]! * 8, next);
     if (next !== 0) this.setF64(next, EL_FL_PREV, prev);
-    f[(o + EL_FL_PREV) >> 3] = 0;
-    f[(o + EL_FL_NEXT) >> 3] = 0;
+    this.w64(m, o + EL_FL_PREV, 0);
+    this.w64(m, o + EL_FL_NEXT, 0);
   }
 
   /* ---- address-ordered element list ---- */
@@ -261,25 +439,23 @@ export class HeapCore {
     const base = li * SPAN;
     const o = e - base;
     const a = at - base;
-    const f = m.f64;
-    const u = m.u32;
-    const next = f[(o + EL_NEXT) >> 3]!;
+    const next = m.f64[(o + EL_NEXT) >> 3]!;
     const oldSize = at - e;
-    f[(a + EL_PREV) >> 3] = e;
-    f[(a + EL_NEXT) >> 3] = next;
-    f[(a + EL_FL_PREV) >> 3] = 0;
-    f[(a + EL_FL_NEXT) >> 3] = 0;
-    u[(a + EL_SIZE) >> 2] = u[(o + EL_SIZE) >> 2]! - oldSize;
-    u[(a + EL_STATE) >> 2] = ELEM_FREE;
-    u[(a + EL_PAD) >> 2] = 0;
-    u[(a + EL_HEAP) >> 2] = h;
-    u[(a + EL_MAGIC) >> 2] = ELEM_MAGIC;
+    this.w64(m, a + EL_PREV, e);
+    this.w64(m, a + EL_NEXT, next);
+    this.w64(m, a + EL_FL_PREV, 0);
+    this.w64(m, a + EL_FL_NEXT, 0);
+    this.w32(m, a + EL_SIZE, m.u32[(o + EL_SIZE) >> 2]! - oldSize);
+    this.w32(m, a + EL_STATE, ELEM_FREE);
+    this.w32(m, a + EL_PAD, 0);
+    this.w32(m, a + EL_HEAP, h);
+    this.w32(m, a + EL_MAGIC, ELEM_MAGIC);
     if (next !== 0) this.setF64(next, EL_PREV, at);
     else this.hSetF64(h, HP_LAST, at);
-    f[(o + EL_NEXT) >> 3] = at;
-    u[(o + EL_SIZE) >> 2] = oldSize;
-    const pad = u[(o + EL_PAD) >> 2]!;
-    if (pad !== 0) u[(o + pad + EL_SIZE) >> 2] = oldSize - pad;
+    this.w64(m, o + EL_NEXT, at);
+    this.w32(m, o + EL_SIZE, oldSize);
+    const pad = m.u32[(o + EL_PAD) >> 2]!;
+    if (pad !== 0) this.w32(m, o + pad + EL_SIZE, oldSize - pad);
   }
 
   /** Joins `b` (adjacent, after `a`, same list) into `a`, erasing `b`'s header. @see join_elem */
@@ -292,13 +468,13 @@ export class HeapCore {
     const u = m.u32;
     const next = m.f64[(ob + EL_NEXT) >> 3]!;
     const size = u[(oa + EL_SIZE) >> 2]! + u[(ob + EL_SIZE) >> 2]!;
-    u[(oa + EL_SIZE) >> 2] = size;
+    this.w32(m, oa + EL_SIZE, size);
     if (next !== 0) this.setF64(next, EL_PREV, a);
     else this.hSetF64(h, HP_LAST, a);
-    m.f64[(oa + EL_NEXT) >> 3] = next;
-    u[(ob + EL_MAGIC) >> 2] = 0;
+    this.w64(m, oa + EL_NEXT, next);
+    this.w32(m, ob + EL_MAGIC, 0);
     const pad = u[(oa + EL_PAD) >> 2]!;
-    if (pad !== 0) u[(oa + pad + EL_SIZE) >> 2] = size - pad;
+    if (pad !== 0) this.w32(m, oa + pad + EL_SIZE, size - pad);
   }
 
   /** Merges `e` with free neighbours (taking them off their free lists). Returns the merged element. */

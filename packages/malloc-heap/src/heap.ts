@@ -51,7 +51,9 @@ import {
   HEAP_KIND_EXTERNAL,
   HEAP_KIND_SOCKET,
   HEAP_KIND_UNUSED,
+  HEAP_BYTES,
   HEAP_NAME_MAX_LEN,
+  HEAPS_OFF,
   heapAreaBytes,
   HP_ALLOC_COUNT,
   HP_FIRST,
@@ -63,6 +65,8 @@ import {
   HP_NAME_LEN,
   HP_SOCKET,
   HP_TOTAL,
+  JOURNAL_AREA_BYTES,
+  JOURNAL_AREA_NAME,
   LC_BIN_BYTES,
   LC_BIN_COUNT,
   LC_BIN_HEAD,
@@ -181,7 +185,7 @@ export class Heap {
     this.#f64 = eal.config.f64;
     this.#caches = this.#area + CACHES_OFF;
     this.#pid = eal.pid;
-    this.#core = new HeapCore(eal, this.#memory, this.#area);
+    this.#core = new HeapCore(eal, this.#memory, this.#area, eal.area(JOURNAL_AREA_NAME, JOURNAL_AREA_BYTES));
     this.#lists = this.#core.lists;
     for (const l of eal.lists) this.#cacheLen[l.index] = l.length;
     this.#lcore = eal.lcoreCell;
@@ -215,6 +219,9 @@ export class Heap {
     try {
       if (Atomics.load(this.#i32, initWord) === HA_STATE_READY) return;
       const core = this.#core;
+      // A process that died half way through this leaves heaps half built:
+      // nothing can have been allocated before READY, so start from scratch.
+      this.eal.config.u8.fill(0, this.#area + HEAPS_OFF, this.#area + HEAPS_OFF + MAX_HEAPS * HEAP_BYTES);
       const sockets = [...new Set(this.eal.lists.map((l) => l.socketId))].sort((a, b) => a - b);
       sockets.forEach((socket, h) => {
         this.eal.config.writeString(core.heapOff(h) + HP_NAME, HP_NAME_LEN, `socket_${socket}`);
@@ -248,12 +255,36 @@ export class Heap {
     return lc < MAX_LCORE ? lc : -1;
   }
 
+  // Takes heap `h`'s lock and starts journaling. A waiter that takes the
+  // lock over from a dead process first rolls back what that process left
+  // half done, so the heap is as it was before its last operation began.
   #lock(h: number): void {
-    lockAcquire(this.#i32, this.#core.heapOff(h) + HP_LOCK, this.#pid, this.#lcoreSigned());
+    lockAcquire(this.#i32, this.#core.heapOff(h) + HP_LOCK, this.#pid, this.#lcoreSigned(), this.#onRecover[h]);
+    this.#core.begin(h);
   }
 
+  // Ends the journal (rolling back an operation that threw before its
+  // commit) and releases the lock.
   #unlock(h: number): void {
-    lockRelease(this.#i32, this.#core.heapOff(h) + HP_LOCK);
+    try {
+      this.#core.end(h);
+    } finally {
+      lockRelease(this.#i32, this.#core.heapOff(h) + HP_LOCK);
+    }
+  }
+
+  #recovered = 0;
+  // One callback per heap, made once: taking a lock allocates nothing.
+  readonly #onRecover = Array.from({ length: MAX_HEAPS }, (_, h) => () => {
+    this.#recovered += this.#core.rollback(h) > 0 ? 1 : 0;
+  });
+
+  /**
+   * Operations of dead processes this handle rolled back when it took a
+   * heap lock over from them (for tests and monitoring).
+   */
+  get recoveries(): number {
+    return this.#recovered;
   }
 
   /* ------------------------------------------------------------------ *
@@ -338,7 +369,9 @@ export class Heap {
       this.#lock(h);
       try {
         this.#checkBusy(e, addr, 'realloc');
-        if (this.#core.resize(h, e, want)) return addr;
+        const inPlace = this.#core.resize(h, e, want);
+        this.#core.commit();
+        if (inPlace) return addr;
       } finally {
         this.#unlock(h);
       }
@@ -384,6 +417,7 @@ export class Heap {
       this.#checkBusy(e, addr, 'free');
       const merged = this.#core.free(h, e);
       if (this.#growable && this.#core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) this.#releasePages(h, merged, this.#retainPages);
+      this.#core.commit();
     } finally {
       this.#unlock(h);
     }
@@ -619,6 +653,7 @@ export class Heap {
       if (p === 0 && this.#growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET && (pageSizes === null || hintOnly || pageSizes.includes(this.eal.pageSize))) {
         p = this.#grow(h, size, align, bound, contig);
       }
+      core.commit();
       return p;
     } finally {
       this.#unlock(h);
@@ -634,13 +669,20 @@ export class Heap {
     const bytes = Math.ceil((Math.max(ELEM_HEADER_LEN, align) + size + (bound !== 0 ? size : 0)) / page) * page;
     const addr = this.#memory.allocPages(core.hU32(h, HP_SOCKET), bytes / page, contig);
     if (addr === 0) return 0;
+    // A rollback (this process dying before the commit) gives the pages back.
+    core.growIntent(addr, bytes);
     core.refreshLists();
     const merged = core.addMemory(h, addr, bytes);
     const p = core.heapAlloc(h, size, align, bound, contig, null, false);
     if (p !== 0) return p;
     core.flRemove(h, merged);
-    if (core.hide(h, merged, addr, bytes)) this.#memory.freePages(addr, bytes);
-    else core.flInsert(h, merged);
+    if (core.hide(h, merged, addr, bytes)) {
+      // Out of the heap for good before the pages go.
+      core.commit();
+      this.#memory.freePages(addr, bytes);
+    } else {
+      core.flInsert(h, merged);
+    }
     return 0;
   }
 
@@ -684,6 +726,9 @@ export class Heap {
       core.flInsert(h, e);
       return 0;
     }
+    // Out of the heap for good before the pages go: a rollback after this
+    // point would put back memory that no longer exists.
+    core.commit();
     this.#memory.freePages(start, len);
     return len;
   }
@@ -705,6 +750,7 @@ export class Heap {
           for (let idx = 0; idx < NUM_FREELISTS && !again; idx++) {
             for (let e = this.#core.hF64(h, HP_FREE_HEADS + idx * 8); e !== 0; e = this.#core.f64(e, EL_FL_NEXT)) {
               const n = this.#releasePages(h, e, 0);
+              this.#core.commit();
               if (n > 0) {
                 released += n;
                 again = true; // the free lists changed: start over
@@ -928,6 +974,7 @@ export class Heap {
     this.#lock(h);
     try {
       this.#core.addMemory(h, list.baseAddr, list.length);
+      this.#core.commit();
     } finally {
       this.#unlock(h);
     }
@@ -981,6 +1028,7 @@ export class Heap {
       core.unlink(h, e);
       core.setU32(e, EL_MAGIC, 0);
       core.hSetF64(h, HP_TOTAL, core.hF64(h, HP_TOTAL) - list.length);
+      core.commit();
     } finally {
       this.#unlock(h);
     }
@@ -1019,6 +1067,7 @@ export class Heap {
         const { elem, size } = this.#core.findBiggest(h, align, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
         if (elem === 0 || size === 0) continue;
         const addr = this.#core.alloc(h, elem, size, align, 0, opts.contig === true);
+        this.#core.commit();
         return { addr, len: size };
       } finally {
         this.#unlock(h);

@@ -83,6 +83,30 @@ export const CACHE_BIN_BUDGET = 32768;
 
 
 
+/*
+ * Undo journals, one per heap, in their own config area: a locked
+ * operation records the old value of every word it changes before changing
+ * it, so that a waiter who takes the lock over from a dead process (or the
+ * holder itself, when the operation throws half way) can put every word
+ * back and find the heap exactly as it was before that operation began.
+ *
+ * journal of heap h, at h * JOURNAL_BYTES
+ *   0   u32 entries in use (0: no operation in progress)
+ *   8   f64 grow intent: address of pages being added (0: none)
+ *   16  f64 grow intent: bytes of those pages
+ *   64  JOURNAL_ENTRIES x { u32 list index (0: the config), u32 byte offset * 2
+ *       (+ 1 for an f64 word), f64 old value }
+ */
+export const JOURNAL_AREA_NAME = 'malloc_heap_journal';
+export const J_COUNT = 0;
+export const J_GROW_ADDR = 8;
+export const J_GROW_LEN = 16;
+export const J_ENTRIES = 64;
+/** Words one operation may change (the largest, a grow, changes about 130). */
+export const JOURNAL_ENTRIES = 512;
+export const JOURNAL_BYTES = 8256; // J_ENTRIES + JOURNAL_ENTRIES * 16
+export const JOURNAL_AREA_BYTES = 264192; // MAX_HEAPS * JOURNAL_BYTES
+
 /* Element header */
 export const ELEM_HEADER_LEN = 64; // @see MALLOC_ELEM_HEADER_LEN
 export const ELEM_OVERHEAD = 64; // header, no trailer: @see MALLOC_ELEM_OVERHEAD

@@ -61,4 +61,40 @@ describe.skipIf(!nativeAvailable())('the heap under threads and processes at onc
     expect(end.heapFreeBytes).toBe(end.heapTotalBytes);
     expect(end).toEqual(base);
   });
+
+  it('a process killed inside a heap operation, holding the lock: the next user rolls it back', async () => {
+    const prefix = uniquePrefix('heapkill');
+    const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });
+    eals.push(eal);
+    eal.threadUnregister(); // every call takes the heap lock
+    const heap = Heap.of(eal);
+    const keep = [heap.malloc(1000), heap.malloc(50_000), heap.malloc(3000)];
+    heap.free(keep[1]!);
+    // A block owned by the peer-to-be, to free and to realloc.
+    const victim = heap.malloc(20_000);
+    const cases = [
+      { op: 'malloc', size: 10_000, at: 7 },
+      { op: 'malloc', size: 6 * MiB, at: 30 }, // grows the heap: the new pages go back
+      { op: 'free', addr: victim, at: 9 },
+      { op: 'realloc', addr: victim, size: 40_000, at: 12 },
+    ];
+    for (const c of cases) {
+      const stats = JSON.stringify(heap.socketStats(0));
+      const used = eal.usedSegments(1);
+      const child = await Peer.child(PEER);
+      await child.call('init', { processType: 'secondary', filePrefix: prefix });
+      const answer = child.call('dieInside', c).catch((e: Error) => e.message);
+      await child.exited;
+      expect(await answer).toMatch(/SIGKILL/);
+      const recovered = heap.recoveries;
+      const p = heap.malloc(100);
+      expect(heap.recoveries).toBe(recovered + 1);
+      heap.free(p);
+      heap.audit();
+      expect(JSON.stringify(heap.socketStats(0)), `${c.op} cut at write ${c.at}`).toBe(stats);
+      expect(eal.usedSegments(1)).toBe(used);
+      heap.validate(victim);
+    }
+  });
 });
+
