@@ -54,10 +54,11 @@ import {
   ML_USED_SEGS,
   SEG_ENTRY_BYTES,
   SEG_F_DO_NOT_FREE,
+  SEG_F_USED,
 } from './layout.js';
 import { type LcoreInfo, lcoreClaim, lcoreList, lcoreReclaimDead, lcoreRelease, lcoreSocket } from './lcore.js';
 import { type LockOwner, lockAcquire, lockRelease } from './lock.js';
-import { backPages, mapListFile, markBacked, MemsegListMap, releasePages } from './memseg-list.js';
+import { backPages, mapListFile, markBacked, MemsegListMap, releasePages, segState } from './memseg-list.js';
 import { LOCK_EX, LOCK_NB, native } from './native.js';
 import { processAlive, selfStartTime } from './process-info.js';
 import { configPathFor, createRuntimeDir, pageFileName, removePageFiles, removeRuntimeDir, runtimeDirFor, unlinkQuiet, validateFilePrefix } from './runtime-dir.js';
@@ -881,9 +882,22 @@ export class Eal {
     lockRelease(this.config.i32, off);
   }
 
-  /** Takes the memseg lock, which guards segment state (page allocation). */
+  /**
+   * Takes the memseg lock, which guards segment state (page allocation).
+   * Taken over from a dead process, the used-segment counts are recounted
+   * from the segment table (the one thing it may have left half updated).
+   */
   lockMemseg(): void {
-    this.lock(LOCK_MEMSEG);
+    this.lock(LOCK_MEMSEG, () => this.#recountSegments());
+  }
+
+  #recountSegments(): void {
+    for (const l of this.lists) {
+      if ((l.flags & ML_F_EXTERNAL) !== 0) continue;
+      let used = 0;
+      for (let s = 0; s < l.nSegs; s++) if ((segState(this.config, l, s) & SEG_F_USED) !== 0) used++;
+      this.config.u32[(this.config.listEntry(l.index) + ML_USED_SEGS) >> 2] = used;
+    }
   }
 
   /** Releases the memseg lock. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Peer, uniquePrefix } from '../../testkit/src/index.js';
 import { Eal, LCORE_ID_ANY, LIST_SPAN, MAX_LCORE, nativeAvailable, RteError, runtimeDirFor, SOCKET_ID_ANY } from '../src/index.js';
-import { CONFIG_VERSION, HDR_MAGIC, HDR_VERSION } from '../src/layout.js';
+import { CONFIG_VERSION, HDR_MAGIC, HDR_VERSION, LOCK_MEMSEG, ML_USED_SEGS } from '../src/layout.js';
+import { lockOwner } from '../src/lock.js';
 
 const PEER = new URL('./fixtures/eal-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -274,6 +275,22 @@ describe.skipIf(!nativeAvailable())('anonymous backend and processes', () => {
     expect(eal.processType).toBe('primary');
     eal.cleanup();
     expect(readdirSync('/dev/shm').filter((f) => f.startsWith(prefix))).toEqual([]);
+  });
+
+  it('takes the memseg lock over from a killed secondary and recounts the used segments', async () => {
+    const prefix = uniquePrefix('msdead');
+    const eal = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB }));
+    const used = eal.usedSegments(1);
+    const peer = await Peer.child(PEER);
+    await peer.call('init', { processType: 'secondary', filePrefix: prefix });
+    const pid = await peer.call<number>('holdMemsegLock', { word: (eal.config.listEntry(1) + ML_USED_SEGS) >> 2, delta: 5 });
+    expect(lockOwner(eal.config.i32, LOCK_MEMSEG)?.pid).toBe(pid);
+    await peer.kill('SIGKILL');
+    expect(eal.usedSegments(1)).toBe(used + 5);
+    eal.lockMemseg();
+    eal.unlockMemseg();
+    expect(eal.usedSegments(1)).toBe(used);
+    expect(lockOwner(eal.config.i32, LOCK_MEMSEG)).toBeNull();
   });
 
   it('notices when the primary dies', async () => {
