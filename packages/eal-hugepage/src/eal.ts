@@ -4,7 +4,7 @@
  *
  * @see rte_eal_init, rte_eal_cleanup, rte_thread_register in DPDK lib/eal
  */
-import { closeSync, constants as fsConstants, existsSync, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type Backend, type BackendChoice, chooseBackend, formatSize, SHM_DIR } from './backend.js';
@@ -403,12 +403,8 @@ export class Eal {
       if (files) {
         runtimeDir = createRuntimeDir(o.filePrefix);
         const cfgPath = join(runtimeDir, 'config');
-        configFd = openSync(cfgPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
-        undo.fds.push(configFd);
-        const r = n!.flock(configFd, LOCK_EX | LOCK_NB);
-        if (r === EWOULDBLOCK) {
-          closeSync(configFd);
-          undo.fds.length = 0;
+        configFd = Eal.#lockConfigFile(cfgPath);
+        if (configFd < 0) {
           if (o.processType === 'auto') return null;
           throw new RteError(
             'EBUSY',
@@ -416,12 +412,23 @@ export class Eal {
               "use another filePrefix, or processType 'secondary' to attach to it",
           );
         }
-        if (r < 0) throw fromErrno(r, `cannot lock ${cfgPath}`);
+        undo.fds.push(configFd);
         // From here on the prefix is ours: whatever a dead primary left is stale.
         undo.paths.push(cfgPath);
         undo.prefix = o.filePrefix;
         staleFilesRemoved = removePageFiles(o.filePrefix, [SHM_DIR, ...hugepageMounts().map((m) => m.mountPoint)]);
-        if (fstatSync(configFd).size > 0) staleFilesRemoved.push(cfgPath);
+        for (const name of readdirSync(runtimeDir)) if (name.startsWith('config.new-')) unlinkQuiet(join(runtimeDir, name));
+        if (fstatSync(configFd).size > 0) {
+          // A dead primary's config. Its secondaries may still map it: a new
+          // file takes its name (they keep the old one, see their primary
+          // dead, and are never truncated or rewritten under their feet).
+          staleFilesRemoved.push(cfgPath);
+          const fresh = Eal.#replaceConfigFile(cfgPath);
+          closeSync(configFd);
+          undo.fds[undo.fds.indexOf(configFd)] = fresh;
+          configFd = fresh;
+        }
+        fchmodSync(configFd, 0o600);
         ftruncateSync(configFd, 0);
       }
 
@@ -569,6 +576,53 @@ export class Eal {
     }
   }
 
+  // Opens and locks the config file at `cfgPath` for a primary: the fd, or
+  // -1 while another live primary holds it. The lock must be on the file
+  // that is at the path when it is taken (a starting primary may replace a
+  // stale one between our open and our lock): otherwise try again.
+  static #lockConfigFile(cfgPath: string): number {
+    const n = native()!;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const fd = openSync(cfgPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+      const r = n.flock(fd, LOCK_EX | LOCK_NB);
+      if (r === EWOULDBLOCK) {
+        closeSync(fd);
+        return -1;
+      }
+      if (r < 0) {
+        closeSync(fd);
+        throw fromErrno(r, `cannot lock ${cfgPath}`);
+      }
+      const own = fstatSync(fd);
+      let atPath: ReturnType<typeof statSync> | null = null;
+      try {
+        atPath = statSync(cfgPath);
+      } catch {
+        // Replaced or removed meanwhile.
+      }
+      if (atPath !== null && atPath.ino === own.ino && atPath.dev === own.dev) return fd;
+      closeSync(fd);
+    }
+    throw new RteError('EBUSY', `${cfgPath} keeps being replaced: another primary is starting with this file prefix`);
+  }
+
+  // Puts a new, empty, locked config file in place of the one at `cfgPath`
+  // (atomically, by rename) and returns its fd.
+  static #replaceConfigFile(cfgPath: string): number {
+    const tmp = `${cfgPath}.new-${process.pid}`;
+    const fd = openSync(tmp, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    try {
+      const r = native()!.flock(fd, LOCK_EX | LOCK_NB);
+      if (r < 0) throw fromErrno(r, `cannot lock ${tmp}`);
+      renameSync(tmp, cfgPath);
+      return fd;
+    } catch (e) {
+      closeSync(fd);
+      unlinkQuiet(tmp);
+      throw e;
+    }
+  }
+
   static #initSecondary(o: Normalized): Eal {
     if (o.inMemory) throw new RteError('EINVAL', 'an in-memory EAL has no shared files, so it cannot be a secondary process');
     if (o.backend === 'sab') {
@@ -615,7 +669,12 @@ export class Eal {
         throw new RteError('EPERM', `the primary of '${o.filePrefix}' runs as uid ${config.u32[HDR_OWNER_UID >> 2]}, this process as uid ${geteuid()}`);
       }
       while (Atomics.load(config.i32, HDR_STATE >> 2) !== CONFIG_STATE_READY) {
-        if (Atomics.load(config.i32, HDR_STATE >> 2) === CONFIG_STATE_CLOSED || Date.now() > deadline) {
+        const starting = config.i32[HDR_PRIMARY_PID >> 2]!;
+        if (
+          Atomics.load(config.i32, HDR_STATE >> 2) === CONFIG_STATE_CLOSED ||
+          Date.now() > deadline ||
+          (starting !== 0 && !processAlive(starting, config.f64[HDR_PRIMARY_START >> 3]!))
+        ) {
           throw new RteError('ENOENT', `the primary of '${o.filePrefix}' is not ready (shut down or died while starting): start a new primary`);
         }
         Atomics.wait(sleepCell, 0, 0, 10);

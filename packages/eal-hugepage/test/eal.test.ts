@@ -1,9 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Peer, uniquePrefix } from '../../testkit/src/index.js';
 import { Eal, LCORE_ID_ANY, LIST_SPAN, MAX_LCORE, nativeAvailable, RteError, runtimeDirFor, SOCKET_ID_ANY } from '../src/index.js';
-import { CONFIG_VERSION, HDR_MAGIC, HDR_VERSION, LOCK_MEMSEG, ML_USED_SEGS } from '../src/layout.js';
+import { CONFIG_VERSION, HDR_MAGIC, HDR_OWNER_UID, HDR_PRIMARY_PID, HDR_VERSION, LOCK_MEMSEG, ML_USED_SEGS } from '../src/layout.js';
 import { lockOwner } from '../src/lock.js';
 
 const PEER = new URL('./fixtures/eal-peer.mjs', import.meta.url);
@@ -232,6 +232,69 @@ describe.skipIf(!nativeAvailable())('anonymous backend and processes', () => {
     expect(codeOf(() => Eal.init({ processType: 'secondary', filePrefix: prefix }))).toBe('EINVAL');
     u32[HDR_MAGIC >> 2] = magic;
     track(Eal.init({ processType: 'secondary', filePrefix: prefix }));
+  });
+
+  it('refuses a config whose primary runs as another user, by header or by file owner (EPERM)', () => {
+    const prefix = uniquePrefix('uid');
+    const eal = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB }));
+    const u32 = eal.config.u32;
+    const uid = u32[HDR_OWNER_UID >> 2]!;
+    u32[HDR_OWNER_UID >> 2] = uid + 4242;
+    const e = (() => {
+      try {
+        Eal.init({ processType: 'secondary', filePrefix: prefix });
+      } catch (err) {
+        return err as RteError;
+      }
+      return null;
+    })();
+    expect(e?.code).toBe('EPERM');
+    expect(e?.message).toMatch(/uid/);
+    u32[HDR_OWNER_UID >> 2] = uid;
+    // The file's owner counts too (only root can give a file away).
+    if (process.getuid?.() === 0) {
+      const cfg = join(eal.runtimeDir, 'config');
+      chownSync(cfg, 4242, 4242);
+      expect(codeOf(() => Eal.init({ processType: 'secondary', filePrefix: prefix }))).toBe('EPERM');
+      chownSync(cfg, uid, uid);
+    }
+    track(Eal.init({ processType: 'secondary', filePrefix: prefix }));
+  });
+
+  it('makes a runtime dir and an empty config left with loose modes 0700 and 0600 again', () => {
+    const prefix = uniquePrefix('modes');
+    const dir = runtimeDirFor(prefix);
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'config'), '');
+    chmodSync(join(dir, 'config'), 0o666);
+    const eal = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB }));
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'config')).mode & 0o777).toBe(0o600);
+    expect(statSync(join('/dev/shm', `${prefix}map_1`)).mode & 0o777).toBe(0o600);
+    expect(eal.processType).toBe('primary');
+  });
+
+  it('a new primary leaves the secondaries of a dead one on their own files, which still say the primary is dead', async () => {
+    const prefix = uniquePrefix('orphan');
+    const first = await Peer.child(PEER);
+    await first.call('init', { backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });
+    const orphan = track(Eal.init({ processType: 'secondary', filePrefix: prefix }));
+    const oldPid = orphan.config.i32[HDR_PRIMARY_PID >> 2];
+    await first.kill('SIGKILL');
+    expect(orphan.primaryAlive()).toBe(false);
+    const next = track(Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 8 * MiB }));
+    expect(next.staleFilesRemoved).toContain(join(runtimeDirFor(prefix), 'config'));
+    // The orphan's config was neither truncated nor rewritten under it.
+    expect(orphan.config.i32[HDR_PRIMARY_PID >> 2]).toBe(oldPid);
+    expect(orphan.primaryAlive()).toBe(false);
+    orphan.lists[0]!.u8[100] = 7;
+    expect(next.lists[0]!.u8[100]).toBe(0);
+    // New secondaries attach to the new primary.
+    const fresh = track(Eal.init({ processType: 'secondary', filePrefix: prefix }));
+    expect(fresh.primaryPid()).toBe(process.pid);
+    expect(fresh.lists[0]!.length).toBe(next.lists[0]!.length);
+    expect(readdirSync(runtimeDirFor(prefix))).toEqual(['config']);
   });
 
   it('shares memory both ways with a secondary process, which gets its own lcore', async () => {
