@@ -1,31 +1,81 @@
 #!/usr/bin/env node
-// rtemem demo: initialise the EAL on the default ('auto') backend and show
-// the hugepages the system offers, the backend chosen and why, and the memory
-// map the primary created.
-import { Eal, formatSize, hugepageInfo, nativeAvailable, nativeLoadError } from '@rtemem/eal-hugepage';
+// @ts-check
+/**
+ * pktpipe, the rtemem demo (`pnpm demo`): an l3fwd-style packet pipeline
+ * over every layer of rtemem. See README.md and `--help`.
+ *
+ * Exit status: 0 ok, 1 runtime error (including mbufs missing from the
+ * pool at the end), 2 usage error.
+ */
+import { writeFileSync } from 'node:fs';
+import { HELP, parseOptions, UsageError } from './lib/args.mjs';
+import { PcapError } from './lib/pcap.mjs';
+import { PipelineError, runPipeline } from './lib/pipeline.mjs';
 
-function hugepageTable() {
-  const rows = hugepageInfo();
-  if (rows.length === 0) return '  (the kernel reports no hugepage sizes)';
-  const lines = ['  size      total   free  reserved  surplus  mount        per node (total/free)'];
-  for (const h of rows) {
-    const nodes = h.perNode.map((n) => `node${n.node} ${n.total}/${n.free}`).join(', ');
-    lines.push(
-      `  ${formatSize(h.pageSize).padEnd(8)} ${String(h.total).padStart(6)} ${String(h.free).padStart(6)} ` +
-        `${String(h.reserved).padStart(9)} ${String(h.surplus).padStart(8)}  ${(h.mountPoint ?? '-').padEnd(12)} ${nodes}`,
-    );
+/** @param {string[]} argv */
+async function main(argv) {
+  let opts;
+  try {
+    opts = parseOptions(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`pktpipe: ${e.message}\nRun with --help for the options.\n`);
+    return 2;
   }
-  return lines.join('\n');
+  if (opts.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  // With the JSON report on stdout, the text goes to stderr.
+  const text = opts.json === '-' ? process.stderr : process.stdout;
+  const tty = text.isTTY === true;
+  let inProgress = false;
+  /** @type {import('./lib/pipeline.mjs').Io} */
+  const io = {
+    log: (s) => {
+      text.write(`${s}\n`);
+    },
+    progress: (line) => {
+      if (tty) {
+        const width = text.columns > 0 ? text.columns - 1 : 200;
+        text.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
+        inProgress = true;
+      } else {
+        text.write(`${line}\n`);
+      }
+    },
+    endProgress: () => {
+      if (inProgress) text.write('\n');
+      inProgress = false;
+    },
+  };
+  let report;
+  try {
+    report = await runPipeline(opts, io);
+  } catch (e) {
+    io.endProgress();
+    if (e instanceof PcapError || e instanceof PipelineError || (e instanceof Error && e.name === 'RteError')) {
+      process.stderr.write(`pktpipe: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (opts.json !== null) {
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    if (opts.json === '-') process.stdout.write(json);
+    else writeFileSync(opts.json, json);
+  }
+  return report.ok ? 0 : 1;
 }
 
-console.log('rtemem demo\n');
-console.log(`native addon: ${nativeAvailable() ? 'loaded' : `not loaded (${nativeLoadError()})`}`);
-console.log('hugepages:');
-console.log(hugepageTable());
-console.log();
-const eal = Eal.init({ filePrefix: `rtemem_demo_${process.pid}` });
-try {
-  console.log(eal.dump());
-} finally {
-  eal.cleanup();
-}
+// `pnpm demo -- --opt` passes the `--` along: drop it.
+const args = process.argv.slice(2);
+main(args[0] === '--' ? args.slice(1) : args).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`pktpipe: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
