@@ -921,6 +921,22 @@ export class Mempool {
   }
 
   /**
+   * Makes the pool whole after a process died in the middle of a get or put
+   * that reached the driver (its ring then shows slots claimed but never
+   * published or released, see `Ring.dump`), which would make every later
+   * get or put of that side wait for it forever. Call it once every other
+   * user of the pool has stopped. The objects the dead process was putting
+   * or getting are given up (as are those it held); every object left in the
+   * pool is whole. Drivers without a recover step (stacks: their lock is
+   * taken over from a dead owner, and their state changes by one store)
+   * need nothing. Returns the objects given up.
+   */
+  recover(): { dropped: number; released: number } {
+    if (this.#hdr(MP_STATE) < MP_STATE_ALLOCATED || this.#hdr(MP_STATE) === MP_STATE_FREED) return { dropped: 0, released: 0 };
+    return this.#ops.recover?.(this) ?? { dropped: 0, released: 0 };
+  }
+
+  /**
    * Checks the pool and throws EINVAL at the first inconsistency: cache
    * lengths, counts, and (in debug mode) every object's cookies.
    * @see rte_mempool_audit

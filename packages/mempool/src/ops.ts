@@ -46,6 +46,13 @@ export interface MempoolOps {
   dequeueOne?(mp: Mempool): number;
   /** Optional: stores one object: 0, or a negated errno. */
   enqueueOne?(mp: Mempool, obj: number): number;
+  /**
+   * Optional: makes the driver's state whole after a process died in the
+   * middle of an enqueue or dequeue (called with every other user stopped).
+   * Returns the objects given up: claimed by a dying putter (lost with it)
+   * or by a dying getter (handed to it).
+   */
+  recover?(mp: Mempool): { dropped: number; released: number };
 }
 
 const registry = new Map<string, MempoolOps>();
@@ -134,6 +141,19 @@ function ringOps(name: string, flags: number): MempoolOps {
     },
     enqueueOne(mp, obj) {
       return ringOf(mp).enqueue(obj);
+    },
+    recover(mp) {
+      // The ring publishes the dead putter's slots as NaN and releases the
+      // dead getter's; then the NaNs go: every object left is whole.
+      const r = ringOf(mp);
+      const fixed = r.recover(Number.NaN);
+      if (fixed.published !== 0) {
+        const all: number[] = [];
+        r.dequeueBurst(all, r.capacity);
+        const objs = all.filter((o) => !Number.isNaN(o));
+        if (objs.length > 0) r.enqueueBulk(objs, objs.length);
+      }
+      return { dropped: fixed.published, released: fixed.released };
     },
   };
 }

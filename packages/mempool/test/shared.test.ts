@@ -66,4 +66,40 @@ describe('a mempool shared by threads and processes', () => {
       mp.audit();
     },
   );
+
+  it.skipIf(!nativeAvailable())('recover(): a process killed in the middle of a put or a get on the driver ring', async () => {
+    const prefix = uniquePrefix('mprecover');
+    const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
+    eals.push(eal);
+    eal.threadUnregister(); // no lcore cache: every get and put reaches the ring
+    const mp = Mempool.create(eal, 'rec', 64, 64, 0, 0, { ops: 'ring_mt_hts' });
+    const ring = Ring.lookup(eal, 'MP_rec')!;
+    const held = [mp.get(), mp.get(), mp.get(), mp.get()];
+    for (const [side, n, dropped, released] of [
+      ['prod', 3, 3, 0],
+      ['cons', 5, 0, 5],
+    ] as const) {
+      const child = await Peer.child(PEER);
+      await child.call('init', { processType: 'secondary', filePrefix: prefix });
+      expect(await child.call('stallDriver', { pool: 'rec', side, n })).toBe(n);
+      await child.kill('SIGKILL');
+      // Every later put (or get) would wait for the dead process: the ring says so.
+      expect(ring.dump()).toMatch(side === 'prod' ? /producer: 3 slots claimed but not yet published/ : /consumer: 5 slots claimed/);
+      const before = mp.availCount();
+      expect(mp.recover()).toEqual({ dropped, released });
+      expect(ring.dump()).not.toMatch(/claimed/);
+      mp.audit();
+      expect(mp.availCount()).toBe(before - released);
+      // Usable again, and every object that comes out is a real one.
+      mp.put(held.pop()!);
+      const all: number[] = [];
+      for (let o = mp.get(); o !== 0; o = mp.get()) all.push(o);
+      expect(all.every((o) => mp.isObject(o))).toBe(true);
+      expect(new Set(all).size).toBe(all.length);
+      mp.putBulk(all);
+      expect(mp.recover()).toEqual({ dropped: 0, released: 0 });
+    }
+    // The objects the dead getter had claimed are gone with it; the rest is whole.
+    expect(mp.availCount()).toBe(64 - 2 - 5);
+  });
 });
