@@ -9,7 +9,7 @@
  *
  * @see examples/l3fwd main loop, rte_eth_rx_burst in DPDK
  */
-import { LIST_SPAN, Mbuf, PKTMBUF_HEADROOM, PktmbufPool, Ring } from '@rtemem/mbuf';
+import { LIST_SPAN, MBUF_FIELD, Mbuf, PKTMBUF_HEADROOM, PktmbufPool, Ring } from '@rtemem/mbuf';
 import { buildTraffic } from './generator.mjs';
 import { rssHash } from './packet.mjs';
 import { readPcap } from './pcap.mjs';
@@ -42,30 +42,49 @@ import {
 const RETA_SIZE = 128;
 /** Bursts between clock reads (a power of two). */
 const CLOCK_BURSTS = 16;
-/** RTE_MBUF_F_RX_RSS_HASH. */
-const F_RX_RSS_HASH_BIT = 1;
+/** RTE_MBUF_F_RX_RSS_HASH, in the low word of ol_flags. */
+const F_RX_RSS_HASH = 1 << 1;
+/* Header fields written in place (DPDK 22.11 offsets, from MBUF_FIELD). */
+const F_BUF_ADDR = MBUF_FIELD.bufAddr >> 3;
+const F_DATA_OFF = MBUF_FIELD.dataOff >> 1;
+const F_DATA_LEN = MBUF_FIELD.dataLen >> 1;
+const F_PKT_LEN = MBUF_FIELD.pktLen >> 2;
+const F_HASH = MBUF_FIELD.hash >> 2;
+const F_OL_FLAGS = MBUF_FIELD.olFlags >> 2;
 
 /**
  * @typedef {object} Source
  * @property {number} count
  * @property {Uint8Array[]} views     one per packet, made once (the hot path copies from them without allocating)
+ * @property {Int32Array} hashes      the RSS hash of each packet (as a NIC computes it in hardware: once, here)
  * @property {Uint32Array | null} tsSec  capture timestamps, null to stamp RX time
  * @property {Uint32Array | null} tsNs
  */
 
 /**
  * @param {import('./lcore.mjs').LcoreConfig} cfg
+ * @param {number} room  bytes of the first segment (the hash sees only those)
  * @returns {Source}
  */
-export function openSource(cfg) {
+export function openSource(cfg, room) {
+  /** @type {Uint8Array[]} */
+  let views;
+  /** @type {Uint32Array | null} */
+  let tsSec = null;
+  /** @type {Uint32Array | null} */
+  let tsNs = null;
   if (cfg.pcap !== null) {
     const p = readPcap(cfg.pcap);
-    const ns = new Uint32Array(p.count);
-    for (let i = 0; i < p.count; i++) ns[i] = p.nanos ? p.tsFrac[i] : p.tsFrac[i] * 1000;
-    return { count: p.count, views: Array.from({ length: p.count }, (_, i) => p.packet(i)), tsSec: p.tsSec, tsNs: ns };
+    tsNs = new Uint32Array(p.count);
+    for (let i = 0; i < p.count; i++) tsNs[i] = p.nanos ? p.tsFrac[i] : p.tsFrac[i] * 1000;
+    tsSec = p.tsSec;
+    views = Array.from({ length: p.count }, (_, i) => p.packet(i));
+  } else {
+    const t = buildTraffic({ seed: cfg.seed, flows: cfg.flows, templates: cfg.templates });
+    views = Array.from({ length: t.count }, (_, i) => t.packet(i));
   }
-  const t = buildTraffic({ seed: cfg.seed, flows: cfg.flows, templates: cfg.templates });
-  return { count: t.count, views: Array.from({ length: t.count }, (_, i) => t.packet(i)), tsSec: null, tsNs: null };
+  const hashes = Int32Array.from(views, (v) => rssHash(v, 0, Math.min(v.length, room)));
+  return { count: views.length, views, hashes, tsSec, tsNs };
 }
 
 /**
@@ -84,25 +103,23 @@ export function runRx(env) {
     if (r === null) throw new Error(`ring ${rxRingName(w)} not found`);
     return r;
   });
-  const src = openSource(cfg);
-  if (src.count === 0) throw new Error(`${cfg.pcap} holds no packets`);
   const room = pool.dataRoomSize - PKTMBUF_HEADROOM;
+  const src = openSource(cfg, room);
+  if (src.count === 0) throw new Error(`${cfg.pcap} holds no packets`);
 
   const reta = new Uint8Array(RETA_SIZE);
   for (let i = 0; i < RETA_SIZE; i++) reta[i] = i % nw;
   const stage = rings.map(() => new Float64Array(BURST));
   const staged = new Int32Array(nw);
   const mbufs = new Float64Array(BURST);
-  /** Views of each memory list, by list index. @type {(Uint8Array | undefined)[]} */
-  const u8s = [];
-  /** @type {(Uint32Array | undefined)[]} */
-  const u32s = [];
+  /** Memory lists by index, as this thread maps them. @type {(import('@rtemem/mbuf').MemsegListMap | undefined)[]} */
+  const lists = [];
   /** @param {number} li */
   const mapList = (li) => {
     const l = eal.list(li);
     if (l === undefined) throw new Error(`memory list ${li} is not mapped here`);
-    u8s[li] = l.u8;
-    u32s[li] = l.u32;
+    lists[li] = l;
+    return l;
   };
 
   const { ctl, f64 } = stats;
@@ -122,6 +139,7 @@ export function runRx(env) {
   const total = cfg.pcap !== null && cfg.loops > 0 ? Math.min(limit, src.count * cfg.loops) : limit;
   const deadline = cfg.seconds > 0 ? t0 + cfg.seconds * 1000 : Infinity;
   const views = src.views;
+  const hashes = src.hashes;
   const tsSec = src.tsSec;
   const tsNs = src.tsNs;
   let idx = 0;
@@ -150,25 +168,28 @@ export function runRx(env) {
       const view = views[idx];
       const len = view.length;
       const first = len <= room ? len : room;
-      const a = mb.append(m, first);
+      // Filled as a PMD fills a fresh mbuf: the header fields written in
+      // place (what rte_pktmbuf_append, setHash and setOlFlag would do).
+      const li = Math.floor(m / LIST_SPAN);
+      const l = lists[li] ?? mapList(li);
+      const o = m - li * LIST_SPAN;
+      const a = l.f64[(o >>> 3) + F_BUF_ADDR] + l.u16[(o >>> 1) + F_DATA_OFF];
+      l.u16[(o >>> 1) + F_DATA_LEN] = first;
+      l.u32[(o >>> 2) + F_PKT_LEN] = first;
       const dli = Math.floor(a / LIST_SPAN);
-      if (u8s[dli] === undefined) mapList(dli);
-      const u8 = /** @type {Uint8Array} */ (u8s[dli]);
+      const u8 = (lists[dli] ?? mapList(dli)).u8;
       const at = a - dli * LIST_SPAN;
       if (first === len) u8.set(view, at);
       else {
         u8.set(view.subarray(0, first), at);
         segs += chainRest(env, pool, mb, m, view, first, room);
       }
-      const h = rssHash(u8, at, first);
-      mb.setHash(m, h);
-      mb.setOlFlag(m, F_RX_RSS_HASH_BIT);
-      const li = Math.floor(m / LIST_SPAN);
-      if (u32s[li] === undefined) mapList(li);
-      const u32 = /** @type {Uint32Array} */ (u32s[li]);
-      const tso = (m - li * LIST_SPAN + tsOff) >>> 2;
-      u32[tso] = tsSec === null ? sec : tsSec[idx];
-      u32[tso + 1] = tsNs === null ? ns : /** @type {Uint32Array} */ (tsNs)[idx];
+      const h = hashes[idx];
+      l.u32[(o >>> 2) + F_HASH] = h;
+      l.u32[(o >>> 2) + F_OL_FLAGS] |= F_RX_RSS_HASH;
+      const tso = (o + tsOff) >>> 2;
+      l.u32[tso] = tsSec === null ? sec : tsSec[idx];
+      l.u32[tso + 1] = tsNs === null ? ns : /** @type {Uint32Array} */ (tsNs)[idx];
       const w = reta[h & (RETA_SIZE - 1)];
       stage[w][staged[w]++] = m;
       bytes += len;

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeAvailable, nativeLoadError } from '@rtemem/mbuf';
+import { nativeAvailable, nativeLoadError, runtimeDirFor } from '@rtemem/mbuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTraffic } from '../lib/generator.mjs';
 import { DROP_REASONS, FORWARD } from '../lib/packet.mjs';
@@ -367,6 +367,27 @@ describe('control', () => {
     expect(r.stopped).toBe('interrupted');
     expect(r.packets.in).toBeGreaterThan(0);
     expect(r.elapsedSec).toBeLessThan(60);
+  }, 60_000);
+
+  (native ? it : it.skip)(`a secondary killed mid-run: the run aborts with exit 1 naming it, the rest stop, nothing is left behind${native ? '' : ` [skipped: ${nativeLoadError()}]`}`, async () => {
+    const p = prefix();
+    let victim = 0;
+    let others: number[] = [];
+    const run = await runMain(['--procs', '--workers', '2', '--seconds', '120', '--file-prefix', p], 60_000, (text, child) => {
+      if (victim !== 0 || !/\] pps rx/.test(text) || child.pid === undefined) return;
+      // The primary's children are the two worker processes.
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      expect(kids.length).toBe(2);
+      victim = kids[0]!;
+      others = kids.slice(1);
+      process.kill(victim, 'SIGKILL');
+    });
+    expect(victim).not.toBe(0);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`result: FAILED \\(worker \\d \\(process ${victim}\\) killed by SIGKILL\\)`));
+    expect(run.stdout).toMatch(/pktpipe: aborted/);
+    for (const pid of others) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(existsSync(runtimeDirFor(p))).toBe(false);
   }, 60_000);
 
   it('--json - puts the report on stdout and the text on stderr', async () => {

@@ -421,6 +421,7 @@ describe('hot path', () => {
       rssHash(data, t.offsets[k]!, t.lengths[k]!);
     }, calls);
     expect(ports).toBeGreaterThan(0);
-    expect(bytes / calls).toBeLessThan(0.5);
+    // A heap number per call would be 16 bytes; the slack is for the test runner's own allocations.
+    expect(bytes / calls).toBeLessThan(2);
   });
 });
