@@ -150,6 +150,25 @@ export async function runPipeline(opts, io) {
       out: opts.out,
       outNanos: pcap?.nanos ?? false,
     };
+    /** @type {string | null} */
+    let failure = null;
+    let interrupted = false;
+    let allGone = false;
+    // Ctrl-C from here on stops cleanly (before the start too: RX then stops at once).
+    onSignal = () => {
+      if (Atomics.load(ctl, C_STOP) === 0) {
+        interrupted = true;
+        Atomics.store(ctl, C_STOP, 1);
+        io.endProgress();
+        io.log('stopping: RX stops, the rings drain (Ctrl-C again to abort)');
+      } else {
+        failure ??= 'aborted by a second Ctrl-C';
+        Atomics.store(ctl, C_ABORT, 1);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
     lcores.push(startThread(eal, { ...base, role: 'tx' }, 'tx', stats.txSlot));
     for (let w = 0; w < nw; w++) {
       const cfg = { ...base, role: /** @type {const} */ ('worker'), index: w };
@@ -158,10 +177,6 @@ export async function runPipeline(opts, io) {
     }
     lcores.push(startThread(eal, base, 'rx', stats.rxSlot));
 
-    /** @type {string | null} */
-    let failure = null;
-    let interrupted = false;
-    let allGone = false;
     const finished = Promise.all(
       lcores.map((l) =>
         l.exited.then((r) => {
@@ -190,20 +205,6 @@ export async function runPipeline(opts, io) {
     }
     if (failure !== null) Atomics.store(ctl, C_ABORT, 1);
     else Atomics.store(ctl, C_GO, 1);
-
-    onSignal = () => {
-      if (Atomics.load(ctl, C_STOP) === 0) {
-        interrupted = true;
-        Atomics.store(ctl, C_STOP, 1);
-        io.endProgress();
-        io.log('stopping: RX stops, the rings drain (Ctrl-C again to abort)');
-      } else {
-        failure ??= 'aborted by a second Ctrl-C';
-        Atomics.store(ctl, C_ABORT, 1);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
 
     const goMs = epochMs();
     let prev = snapshot(stats, NB_PORTS);
