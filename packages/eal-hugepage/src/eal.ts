@@ -541,7 +541,9 @@ export class Eal {
               throw new RteError(
                 r === -12 ? 'ENOMEM' : fromErrno(r, '').code,
                 `cannot reserve ${formatSize(bytes)} of ${formatSize(pageSize)} pages on socket ${socketId} (${fromErrno(r, 'fallocate').message})` +
-                  (choice.backend === 'hugetlbfs'
+                  (r !== -12
+                    ? ''
+                    : choice.backend === 'hugetlbfs'
                     ? `: reserve more hugepages (\`echo N > /sys/kernel/mm/hugepages/hugepages-${pageSize / 1024}kB/nr_hugepages\`) or ask for less memory`
                     : ': ask for less memory'),
               );

@@ -33,6 +33,7 @@ export const ETIMEDOUT = 110;
 const NAMES: Record<number, string> = {
   1: 'EPERM',
   2: 'ENOENT',
+  4: 'EINTR',
   5: 'EIO',
   9: 'EBADF',
   11: 'EAGAIN',

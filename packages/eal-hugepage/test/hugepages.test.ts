@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeHugepages, hugepagesFree, Peer, uniquePrefix } from '../../testkit/src/index.js';
@@ -110,6 +112,26 @@ describeHugepages('hugetlbfs backend', () => {
     expect(e?.code).toBe('ENOMEM');
     expect(e?.message).toMatch(/nr_hugepages/);
     expect(hugepagesFree()).toBe(before);
+  });
+
+  it('reserves pages while signals interrupt it (a profiler\'s SIGPROF): fallocate and populate retry on EINTR', () => {
+    // 64 MiB of hugepages under --cpu-prof at a 50 us interval: without the
+    // retry, fallocate fails with EINTR nearly every time.
+    const dir = mkdtempSync(join(tmpdir(), 'rtemem-eintr-'));
+    try {
+      const script = `import { Eal } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+        const out = [];
+        for (let i = 0; i < 4; i++) {
+          try { const e = Eal.init({ backend: 'hugetlbfs', memory: 64 << 20, filePrefix: '${uniquePrefix('eintr')}_' + i }); e.cleanup(); out.push('ok'); }
+          catch (err) { out.push(err.code + ': ' + err.message); }
+        }
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim())).toEqual(['ok', 'ok', 'ok', 'ok']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says ENOENT for a hugeDir that is not a hugetlbfs mount', () => {

@@ -144,9 +144,12 @@ Napi::Value Populate(const Napi::CallbackInfo& info) {
   double len = info[2].As<Napi::Number>().DoubleValue();
   if (offset < 0 || len < 0 || offset + len > static_cast<double>(length)) return Errno(env, EINVAL);
   char* start = static_cast<char*>(data) + static_cast<size_t>(offset);
-  if (madvise(start, static_cast<size_t>(len), MADV_POPULATE_WRITE) == 0) {
-    return Napi::Number::New(env, 0);
-  }
+  // A signal (a profiler's SIGPROF, say) interrupts long populates: retry.
+  int r;
+  do {
+    r = madvise(start, static_cast<size_t>(len), MADV_POPULATE_WRITE);
+  } while (r != 0 && errno == EINTR);
+  if (r == 0) return Napi::Number::New(env, 0);
   if (errno != EINVAL) return Errno(env, errno);
   // Kernels before 5.14: a read of each 4 KiB page maps it (the pages already
   // exist in the file, so this never allocates).
@@ -177,7 +180,11 @@ Napi::Value Fallocate(const Napi::CallbackInfo& info) {
     long r = SetMempolicy(kMpolBind, node);
     if (r < 0 && r != -ENOSYS) return Errno(env, static_cast<int>(-r));
   }
-  int r = fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(len));
+  // Retried when a signal interrupts it (allocating pages already there is a no-op).
+  int r;
+  do {
+    r = fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (r < 0 && errno == EINTR);
   int err = r < 0 ? errno : 0;
   if (bound) SetMempolicy(kMpolDefault, 0);
   if (r < 0) return Errno(env, err);
@@ -189,7 +196,11 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   int op = info[1].As<Napi::Number>().Int32Value();
-  if (flock(fd, op) < 0) return Errno(env, errno);
+  int r;
+  do {
+    r = flock(fd, op);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return Errno(env, errno);
   return Napi::Number::New(env, 0);
 }
 
