@@ -199,6 +199,11 @@ export class Mempool {
   readonly #cache0: number;
   readonly #stride: number;
   readonly #debug: boolean;
+  /* get/put fast path: the lcore whose cache it serves (-1: none yet, or no
+   * cache), the u32 index of that cache's length, the f64 index of its objects. */
+  #fastLc = -1;
+  #fastLen = 0;
+  #fastObjs = 0;
   /** Scratch for single-object driver calls and cache refills: no garbage. */
   readonly #one = new Float64Array(1);
   readonly #scratch: Float64Array;
@@ -600,20 +605,33 @@ export class Mempool {
 
   /** One object, or 0 when none is left. @see rte_mempool_get */
   get(): number {
-    // Kept small so V8 inlines it: the lcore cache's top, else the slow path.
-    const lc = this.#lcore[0]!;
-    if (lc < LCORES && this.#cacheSize !== 0) {
-      const b = this.#cache0 + lc * this.#stride;
-      const len = this.#u32[(b + CACHE_LEN) >> 2]!;
-      if (len !== 0 && !this.#debug) {
-        this.#u32[(b + CACHE_LEN) >> 2] = len - 1;
-        return this.#f64[((b + CACHE_OBJS) >> 3) + len - 1]!;
+    // Kept small so V8 inlines it: the top of this lcore's cache, else the
+    // slow path (which also arms #fastLc for the lcore when it has a cache).
+    if (this.#lcore[0] === this.#fastLc) {
+      const w = this.#fastLen;
+      const len = this.#u32[w]!;
+      if (len !== 0) {
+        this.#u32[w] = len - 1;
+        return this.#f64[this.#fastObjs + len - 1]!;
       }
     }
-    return this.#getSlow(lc);
+    return this.#getSlow(this.#lcore[0]!);
+  }
+
+  // Arms the fast paths of get/put for lcore `lc` when it uses a cache.
+  #arm(lc: number): void {
+    if (lc < LCORES && this.#cacheSize !== 0 && !this.#debug) {
+      const b = this.#cache0 + lc * this.#stride;
+      this.#fastLc = lc;
+      this.#fastLen = (b + CACHE_LEN) >> 2;
+      this.#fastObjs = (b + CACHE_OBJS) >> 3;
+    } else {
+      this.#fastLc = -1;
+    }
   }
 
   #getSlow(lc: number): number {
+    this.#arm(lc);
     const ops = this.#ops;
     if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug && ops.dequeueOne !== undefined) return ops.dequeueOne(this);
     const one = this.#one;
@@ -622,20 +640,20 @@ export class Mempool {
 
   /** Puts one object back. @see rte_mempool_put */
   put(obj: number): void {
-    const lc = this.#lcore[0]!;
-    if (lc < LCORES && this.#cacheSize !== 0 && !this.#debug) {
-      const b = this.#cache0 + lc * this.#stride;
-      const len = this.#u32[(b + CACHE_LEN) >> 2]!;
+    if (this.#lcore[0] === this.#fastLc) {
+      const w = this.#fastLen;
+      const len = this.#u32[w]!;
       if (len < this.#cacheSize) {
-        this.#f64[((b + CACHE_OBJS) >> 3) + len] = obj;
-        this.#u32[(b + CACHE_LEN) >> 2] = len + 1;
+        this.#f64[this.#fastObjs + len] = obj;
+        this.#u32[w] = len + 1;
         return;
       }
     }
-    this.#putSlow(obj, lc);
+    this.#putSlow(obj, this.#lcore[0]!);
   }
 
   #putSlow(obj: number, lc: number): void {
+    this.#arm(lc);
     const ops = this.#ops;
     if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug && ops.enqueueOne !== undefined) {
       if (ops.enqueueOne(this, obj) !== 0) throw new RteError('ENOBUFS', `mempool ${this.name}: the driver refused an object: more were put back than the pool holds`);
