@@ -664,27 +664,49 @@ export class Mbuf {
 
   /** Frees `n` chains, batching the puts per pool. @see rte_pktmbuf_free_bulk */
   freeBulk(ms: ArrayLike<number>, n: number = ms.length): void {
+    let li = this.#li;
+    let u16 = this.#u16;
+    let u32 = this.#u32;
+    let f64 = this.#f64;
+    const pending = this.#pending;
+    let k = this.#pendingN;
+    let pool = this.#pendingPool;
     for (let i = 0; i < n; i++) {
       const m = ms[i]!;
       const mu = m >>> 0;
       let o: number;
-      if (mu === m && mu >>> SPAN_SHIFT === this.#li) o = mu & SPAN_MASK;
-      else if (m === 0) continue;
-      else o = this.#seek(m);
+      if (mu === m && mu >>> SPAN_SHIFT === li) {
+        o = mu & SPAN_MASK;
+      } else {
+        if (m === 0) continue;
+        o = this.#seek(m);
+        li = this.#li;
+        u16 = this.#u16;
+        u32 = this.#u32;
+        f64 = this.#f64;
+      }
       // Fast path: one direct segment nobody else references, of the pool
       // being batched.
       if (
-        this.#f64[(o + OFF_NEXT) >> 3] === 0 &&
-        this.#u16[(o + OFF_REFCNT) >> 1] === 1 &&
-        (this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 &&
-        this.#f64[(o + OFF_POOL) >> 3] === this.#pendingPool &&
-        this.#pendingN < PENDING
+        f64[(o + OFF_NEXT) >> 3] === 0 &&
+        u16[(o + OFF_REFCNT) >> 1] === 1 &&
+        (u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 &&
+        f64[(o + OFF_POOL) >> 3] === pool &&
+        k < PENDING
       ) {
-        this.#pending[this.#pendingN++] = m;
+        pending[k++] = m;
       } else {
+        this.#pendingN = k;
         this.#freeBulkChain(m);
+        k = this.#pendingN;
+        pool = this.#pendingPool;
+        li = this.#li;
+        u16 = this.#u16;
+        u32 = this.#u32;
+        f64 = this.#f64;
       }
     }
+    this.#pendingN = k;
     this.#flushPending(0);
     this.#throwDeferred();
   }

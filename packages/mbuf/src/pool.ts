@@ -234,11 +234,24 @@ export class PktmbufPool {
   /** `n` reset mbufs into `out`, all or none: 0 or -ENOENT. @see rte_pktmbuf_alloc_bulk */
   allocBulk(out: number[] | Float64Array, n: number): number {
     if (this.mempool.getBulk(out, n) !== 0) return -ENOENT;
+    let li = this.#li;
+    let u16 = this.#u16;
+    let u32 = this.#u32;
+    let f64 = this.#f64;
     for (let i = 0; i < n; i++) {
       const m = out[i]!;
       const mu = m >>> 0;
-      const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
-      resetAt(this.#u16, this.#u32, this.#f64, o);
+      let o: number;
+      if (mu === m && mu >>> SPAN_SHIFT === li) {
+        o = mu & SPAN_MASK;
+      } else {
+        o = this.#seek(m);
+        li = this.#li;
+        u16 = this.#u16;
+        u32 = this.#u32;
+        f64 = this.#f64;
+      }
+      resetAt(u16, u32, f64, o);
     }
     return 0;
   }
