@@ -110,6 +110,8 @@ export class Mbuf {
   #u32!: Uint32Array;
   #f64!: Float64Array;
   #li = -1;
+  /** Highest offset of an mbuf header in the current list. */
+  #lim = -1;
   #lastPoolAddr = -1;
   #lastPool: Mempool | null = null;
   #dyn: DynRegistry | null = null;
@@ -140,7 +142,7 @@ export class Mbuf {
   // float-to-int conversions of offsets cost more than the field access).
   #at(m: number): number {
     const mu = m >>> 0;
-    return mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+    return mu === m && mu >>> SPAN_SHIFT === this.#li && (mu & SPAN_MASK) <= this.#lim ? mu & SPAN_MASK : this.#seek(m);
   }
 
   // #at for another list, or an address of 2^32 and above.
@@ -148,7 +150,9 @@ export class Mbuf {
     if (!Number.isInteger(m) || !(m > 0)) throw new RteError('EINVAL', `${String(m)} is not an mbuf address of this EAL`);
     const li = Math.floor(m / SPAN);
     if (li !== this.#li) this.#switch(li, m);
-    return m - li * SPAN;
+    const o = m - li * SPAN;
+    if (o > this.#lim) throw new RteError('EINVAL', `${hex(m)} is not an mbuf address of this EAL: it lies past the end of memseg list ${li}`);
+    return o;
   }
 
   #switch(li: number, m: number): void {
@@ -161,6 +165,7 @@ export class Mbuf {
       this.#lists[li] = l;
     }
     this.#li = li;
+    this.#lim = l.u8.byteLength - MBUF_HEADER_SIZE;
     this.#u8 = l.u8;
     this.#u16 = l.u16;
     this.#u32 = l.u32;
@@ -282,6 +287,7 @@ export class Mbuf {
     return (BigInt(this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]!) << 32n) | BigInt(this.#u32[(o + OFF_OL_FLAGS) >> 2]!);
   }
   setOlFlags(m: number, v: bigint): void {
+    if (typeof v !== 'bigint') throw new RteError('EINVAL', `offload flags are a bigint (e.g. 1n << 22n), not ${typeof v}`);
     const o = this.#at(m);
     this.#u32[(o + OFF_OL_FLAGS) >> 2] = Number(BigInt.asUintN(32, v));
     this.#u32[(o + OFF_OL_FLAGS_HI) >> 2] = Number(BigInt.asUintN(32, v >> 32n));
@@ -369,12 +375,12 @@ export class Mbuf {
   append(m: number, len: number): number {
     // Kept small so V8 inlines it: a single-segment mbuf, else the chain path.
     const mu = m >>> 0;
-    const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+    const o = mu === m && mu >>> SPAN_SHIFT === this.#li && (mu & SPAN_MASK) <= this.#lim ? mu & SPAN_MASK : this.#seek(m);
     const u16 = this.#u16;
     if (this.#f64[(o + OFF_NEXT) >> 3] !== 0) return this.#appendChain(m, len);
     const dataLen = u16[(o + OFF_DATA_LEN) >> 1]!;
     const dataOff = u16[(o + OFF_DATA_OFF) >> 1]!;
-    if (!(len >= 0) || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
+    if ((len >>> 0) !== len || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
     u16[(o + OFF_DATA_LEN) >> 1] = dataLen + len;
     this.#u32[(o + OFF_PKT_LEN) >> 2] = this.#u32[(o + OFF_PKT_LEN) >> 2]! + len;
     return this.#f64[(o + OFF_BUF_ADDR) >> 3]! + dataOff + dataLen;
@@ -386,7 +392,7 @@ export class Mbuf {
     const u16 = this.#u16;
     const dataLen = u16[(o + OFF_DATA_LEN) >> 1]!;
     const dataOff = u16[(o + OFF_DATA_OFF) >> 1]!;
-    if (!(len >= 0) || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
+    if ((len >>> 0) !== len || len > u16[(o + OFF_BUF_LEN) >> 1]! - dataOff - dataLen) return 0;
     const tail = this.#f64[(o + OFF_BUF_ADDR) >> 3]! + dataOff + dataLen;
     u16[(o + OFF_DATA_LEN) >> 1] = dataLen + len;
     const oh = this.#at(m);
@@ -399,7 +405,7 @@ export class Mbuf {
     const o = this.#at(m);
     const u16 = this.#u16;
     const dataOff = u16[(o + OFF_DATA_OFF) >> 1]!;
-    if (!(len >= 0) || len > dataOff) return 0;
+    if ((len >>> 0) !== len || len > dataOff) return 0;
     u16[(o + OFF_DATA_OFF) >> 1] = dataOff - len;
     u16[(o + OFF_DATA_LEN) >> 1] = u16[(o + OFF_DATA_LEN) >> 1]! + len;
     this.#u32[(o + OFF_PKT_LEN) >> 2] = this.#u32[(o + OFF_PKT_LEN) >> 2]! + len;
@@ -411,7 +417,7 @@ export class Mbuf {
     const o = this.#at(m);
     const u16 = this.#u16;
     const dataLen = u16[(o + OFF_DATA_LEN) >> 1]!;
-    if (!(len >= 0) || len > dataLen) return 0;
+    if ((len >>> 0) !== len || len > dataLen) return 0;
     const dataOff = u16[(o + OFF_DATA_OFF) >> 1]! + len;
     u16[(o + OFF_DATA_LEN) >> 1] = dataLen - len;
     u16[(o + OFF_DATA_OFF) >> 1] = dataOff;
@@ -424,7 +430,7 @@ export class Mbuf {
     const last = this.lastseg(m);
     const o = this.#at(last);
     const dataLen = this.#u16[(o + OFF_DATA_LEN) >> 1]!;
-    if (!(len >= 0) || len > dataLen) return -1;
+    if ((len >>> 0) !== len || len > dataLen) return -1;
     this.#u16[(o + OFF_DATA_LEN) >> 1] = dataLen - len;
     const oh = this.#at(m);
     this.#u32[(oh + OFF_PKT_LEN) >> 2] = this.#u32[(oh + OFF_PKT_LEN) >> 2]! - len;
@@ -435,6 +441,11 @@ export class Mbuf {
   chain(head: number, tail: number): number {
     const hs = this.nbSegs(head);
     const ts = this.nbSegs(tail);
+    // Every mbuf has a segment: memory that says 0 is no mbuf, and chaining it would break the head.
+    if (hs === 0 || ts === 0) throw new RteError('EINVAL', `chain: ${hex(hs === 0 ? head : tail)} is not an mbuf (nb_segs 0)`);
+    // Checked before anything is written: both must belong to a live pool.
+    this.#mempool(this.pool(head));
+    this.#mempool(this.pool(tail));
     if (hs + ts > MBUF_MAX_NB_SEGS) return -EOVERFLOW;
     const last = this.lastseg(head);
     let o = this.#at(last);
@@ -449,12 +460,21 @@ export class Mbuf {
   }
 
   // Copies `len` bytes between an rtemem address and a JS array.
-  #bytes(addr: number): { u8: Uint8Array; off: number } {
-    const li = (addr / SPAN) | 0;
+  #bytes(addr: number, size = 1): { u8: Uint8Array; off: number } {
+    if (typeof addr !== 'number' || !Number.isInteger(addr) || !(addr > 0)) throw new RteError('EINVAL', `${String(addr)} is not an address of this EAL`);
+    const li = Math.floor(addr / SPAN);
     const l = this.#lists[li] ?? this.eal.list(li);
     if (l === undefined) throw new RteError('EINVAL', `address ${hex(addr)} is not mapped in this thread`);
     this.#lists[li] = l;
-    return { u8: l.u8, off: addr - li * SPAN };
+    const off = addr - li * SPAN;
+    if (off + size > l.u8.byteLength) throw new RteError('EINVAL', `address ${hex(addr)} lies past the end of memseg list ${li}`);
+    return { u8: l.u8, off };
+  }
+
+  // The bytes of external shared info: 8-byte aligned, as extbufInitShinfo makes it.
+  #shinfoBytes(shinfo: number): { u8: Uint8Array; off: number } {
+    if (typeof shinfo === 'number' && shinfo % 8 !== 0) throw new RteError('EINVAL', `${hex(shinfo)} is not external shared info: extbufInitShinfo returns an 8-byte aligned address`);
+    return this.#bytes(shinfo, SHINFO_BYTES);
   }
 
   /**
@@ -466,9 +486,9 @@ export class Mbuf {
     // Kept small so V8 inlines it: bytes inside the first segment, whose
     // buffer is in the mbuf's own list; else the general path.
     const mu = m >>> 0;
-    const o = mu === m && mu >>> SPAN_SHIFT === this.#li ? mu & SPAN_MASK : this.#seek(m);
+    const o = mu === m && mu >>> SPAN_SHIFT === this.#li && (mu & SPAN_MASK) <= this.#lim ? mu & SPAN_MASK : this.#seek(m);
     const len = src.length;
-    if (off >= 0 && off + len <= this.#u16[(o + OFF_DATA_LEN) >> 1]!) {
+    if ((off >>> 0) === off && off + len <= this.#u16[(o + OFF_DATA_LEN) >> 1]!) {
       // The buffer's offset in the mbuf's list (outside it: the general path).
       const at = o + (this.#f64[(o + OFF_BUF_ADDR) >> 3]! - m) + this.#u16[(o + OFF_DATA_OFF) >> 1]! + off;
       if (at >= 0 && at + len <= this.#u8.length) {
@@ -482,7 +502,7 @@ export class Mbuf {
   #writeSlow(m: number, off: number, src: Uint8Array): number {
     const len = src.length;
     let o = this.#at(m);
-    if (!(off >= 0) || !(len >= 0) || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return -1;
+    if ((off >>> 0) !== off || (len >>> 0) !== len || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return -1;
     if (len === 0) return 0;
     let seg = m;
     let skip = off;
@@ -522,7 +542,7 @@ export class Mbuf {
    */
   read(m: number, off: number, len: number, scratch?: Uint8Array): Uint8Array | null {
     let o = this.#at(m);
-    if (!(off >= 0) || !(len >= 0) || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return null;
+    if ((off >>> 0) !== off || (len >>> 0) !== len || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return null;
     let seg = m;
     let skip = off;
     while (skip >= this.#u16[(o + OFF_DATA_LEN) >> 1]! && this.#f64[(o + OFF_NEXT) >> 3]! !== 0) {
@@ -640,7 +660,7 @@ export class Mbuf {
     // Kept small so V8 inlines it: one direct segment nobody else references.
     const mu = m >>> 0;
     let o: number;
-    if (mu === m && mu >>> SPAN_SHIFT === this.#li) o = mu & SPAN_MASK;
+    if (mu === m && mu >>> SPAN_SHIFT === this.#li && (mu & SPAN_MASK) <= this.#lim) o = mu & SPAN_MASK;
     else if (m === 0) return;
     else o = this.#seek(m);
     const pool = this.#f64[(o + OFF_POOL) >> 3]!;
@@ -665,6 +685,7 @@ export class Mbuf {
   /** Frees `n` chains, batching the puts per pool. @see rte_pktmbuf_free_bulk */
   freeBulk(ms: ArrayLike<number>, n: number = ms.length): void {
     let li = this.#li;
+    let lim = this.#lim;
     let u16 = this.#u16;
     let u32 = this.#u32;
     let f64 = this.#f64;
@@ -675,12 +696,13 @@ export class Mbuf {
       const m = ms[i]!;
       const mu = m >>> 0;
       let o: number;
-      if (mu === m && mu >>> SPAN_SHIFT === li) {
+      if (mu === m && mu >>> SPAN_SHIFT === li && (mu & SPAN_MASK) <= lim) {
         o = mu & SPAN_MASK;
       } else {
         if (m === 0) continue;
         o = this.#seek(m);
         li = this.#li;
+        lim = this.#lim;
         u16 = this.#u16;
         u32 = this.#u32;
         f64 = this.#f64;
@@ -701,6 +723,7 @@ export class Mbuf {
         k = this.#pendingN;
         pool = this.#pendingPool;
         li = this.#li;
+        lim = this.#lim;
         u16 = this.#u16;
         u32 = this.#u32;
         f64 = this.#f64;
@@ -771,6 +794,9 @@ export class Mbuf {
    */
   attach(mi: number, m: number): void {
     if (!this.isDirect(mi) || this.refcnt(mi) !== 1) throw new RteError('EINVAL', `attach: mbuf ${hex(mi)} must be direct with refcnt 1`);
+    // Both must be mbufs of live pools before a reference count moves.
+    this.#mempool(this.pool(mi));
+    this.#mempool(this.pool(m));
     let lo: number;
     let hi: number;
     let o = this.#at(m);
@@ -863,6 +889,9 @@ export class Mbuf {
    * @see rte_pktmbuf_clone
    */
   clone(m: number, pool: PktmbufPool): number {
+    // m is checked before an mbuf is taken from the pool.
+    if (this.nbSegs(m) === 0) throw new RteError('EINVAL', `clone: ${hex(m)} is not an mbuf (nb_segs 0)`);
+    this.#mempool(this.pool(m));
     const mc = pool.alloc();
     if (mc === 0) return 0;
     let mi = mc;
@@ -895,8 +924,11 @@ export class Mbuf {
    * runs out. @see rte_pktmbuf_copy
    */
   copy(m: number, pool: PktmbufPool, off = 0, len = 0xffffffff): number {
+    // m is checked before an mbuf is taken from the pool.
+    if (this.nbSegs(m) === 0) throw new RteError('EINVAL', `copy: ${hex(m)} is not an mbuf (nb_segs 0)`);
+    this.#mempool(this.pool(m));
     const pkt = this.pktLen(m);
-    if (!(off >= 0) || off >= pkt) return 0;
+    if ((off >>> 0) !== off || (len >>> 0) !== len || off >= pkt) return 0;
     if (len > pkt - off) len = pkt - off;
     const mc = pool.alloc();
     if (mc === 0) return 0;
@@ -942,7 +974,7 @@ export class Mbuf {
   }
 
   #shinfoRefAdd(shinfo: number, delta: number): number {
-    const { u8, off } = this.#bytes(shinfo);
+    const { u8, off } = this.#shinfoBytes(shinfo);
     const u32 = new Uint32Array(u8.buffer, u8.byteOffset + off, SHINFO_BYTES >> 2);
     return (Atomics.add(u32, SHINFO_REFCNT >> 2, delta) + delta) >>> 0;
   }
@@ -950,7 +982,7 @@ export class Mbuf {
   // Runs the free callback of an external buffer; the error to throw once
   // the mbuf is consistent again when it cannot.
   #runFreeCb(shinfo: number, bufAddr: number): RteError | null {
-    const { u8, off } = this.#bytes(shinfo);
+    const { u8, off } = this.#shinfoBytes(shinfo);
     const dv = new DataView(u8.buffer, u8.byteOffset + off, SHINFO_BYTES);
     const id = dv.getUint32(SHINFO_CB, true);
     const cb = callbacks.get(id);
@@ -979,7 +1011,7 @@ export class Mbuf {
     if (typeof freeCb !== 'function') throw new RteError('EINVAL', 'freeCb must be a function');
     const shinfo = Math.floor((bufAddr + bufLen - SHINFO_BYTES) / 8) * 8;
     if (!(shinfo > bufAddr)) return null;
-    const { u8, off } = this.#bytes(shinfo);
+    const { u8, off } = this.#shinfoBytes(shinfo);
     const dv = new DataView(u8.buffer, u8.byteOffset + off, SHINFO_BYTES);
     this.#dyn ??= new DynRegistry(this.eal);
     const id = this.#dyn.nextCallbackId();
@@ -992,13 +1024,13 @@ export class Mbuf {
 
   /** Registers, in this thread, the free callback of external buffer shared info `shinfo` (made in another thread). */
   setExtbufCallback(shinfo: number, fn: (addr: number, opaque: number) => void): void {
-    const { u8, off } = this.#bytes(shinfo);
+    const { u8, off } = this.#shinfoBytes(shinfo);
     callbacks.set(new DataView(u8.buffer, u8.byteOffset + off, SHINFO_BYTES).getUint32(SHINFO_CB, true), fn);
   }
 
   /** References held on external shared info. @see rte_mbuf_ext_refcnt_read */
   extRefcnt(shinfo: number): number {
-    const { u8, off } = this.#bytes(shinfo);
+    const { u8, off } = this.#shinfoBytes(shinfo);
     return Atomics.load(new Uint32Array(u8.buffer, u8.byteOffset + off, 1), 0);
   }
 
@@ -1009,6 +1041,10 @@ export class Mbuf {
   attachExtbuf(m: number, bufAddr: number, bufIova: bigint, bufLen: number, shinfo: number): void {
     if (!this.isDirect(m) || this.refcnt(m) !== 1) throw new RteError('EINVAL', `attachExtbuf: mbuf ${hex(m)} must be direct with refcnt 1`);
     if (!Number.isInteger(bufLen) || bufLen < 0 || bufLen > 0xffff) throw new RteError('EINVAL', 'bufLen must be 0..65535');
+    if (typeof bufIova !== 'bigint') throw new RteError('EINVAL', `bufIova must be a bigint (-1n when unknown), not ${typeof bufIova}`);
+    // Both checked before the mbuf changes: it is left as it was when they are bad.
+    this.#bytes(bufAddr, bufLen);
+    this.#shinfoBytes(shinfo);
     const o = this.#at(m);
     this.#f64[(o + OFF_BUF_ADDR) >> 3] = bufAddr;
     this.#u32[(o + OFF_BUF_IOVA) >> 2] = bufIova < 0n ? IOVA_UNKNOWN : Number(bufIova & 0xffffffffn);

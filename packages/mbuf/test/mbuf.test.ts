@@ -789,6 +789,48 @@ describe('bad input', () => {
     expect(pool.mempool.availCount()).toBe(before);
   });
 
+  it('refuses addresses past the end of a mapped list, odd lengths, foreign memory and non-bigint flags, leaving everything as it was', () => {
+    const before = pool.mempool.availCount();
+    const m = pool.alloc();
+    expect(mb.append(m, 10)).not.toBe(0);
+    const list = eal.listOf(m)!;
+    // Inside the list's address span but past its mapped bytes (the last header would not fit).
+    const pastEnd = list.baseAddr + list.u8.byteLength - 64;
+    for (const f of [() => mb.dataLen(pastEnd), () => mb.refcnt(pastEnd), () => mb.free(pastEnd), () => mb.freeBulk([pastEnd]), () => mb.append(pastEnd, 1)]) {
+      expect(codeOf(f)).toBe('EINVAL');
+    }
+    // Lengths and offsets that are not whole numbers change nothing.
+    expect(mb.append(m, 0.5)).toBe(0);
+    expect(mb.prepend(m, 1e-6)).toBe(0);
+    expect(mb.adj(m, 2.5)).toBe(0);
+    expect(mb.trim(m, 0.25)).toBe(-1);
+    expect(mb.read(m, 0.5, 2)).toBeNull();
+    expect(mb.write(m, 1.5, new Uint8Array(2))).toBe(-1);
+    expect([mb.dataLen(m), mb.pktLen(m), mb.headroom(m)]).toEqual([10, 10, PKTMBUF_HEADROOM]);
+    expect(codeOf(() => mb.setOlFlags(m, 5 as unknown as bigint))).toBe('EINVAL');
+    expect(mb.olFlags(m)).toBe(0n);
+    // Zeroed memory of the list is no mbuf: chain, clone, copy and attach refuse it before taking or changing anything.
+    const heap = Heap.of(eal);
+    const junk = heap.malloc(4096, 64);
+    expect(codeOf(() => mb.chain(m, junk))).toBe('EINVAL');
+    expect(codeOf(() => mb.chain(junk, m))).toBe('EINVAL');
+    expect(codeOf(() => mb.clone(junk, pool))).toBe('EINVAL');
+    expect(codeOf(() => mb.copy(junk, pool))).toBe('EINVAL');
+    const mi = pool.alloc();
+    expect(codeOf(() => mb.attach(mi, junk + 128))).toBe('EINVAL');
+    expect(mb.isDirect(mi)).toBe(true);
+    expect([mb.nbSegs(m), mb.next(m), mb.pktLen(m)]).toEqual([1, 0, 10]);
+    // An external buffer with a bad iova or unaligned shared info is refused before the mbuf changes.
+    expect(codeOf(() => mb.attachExtbuf(mi, junk, 'x' as unknown as bigint, 1024, junk + 2048))).toBe('EINVAL');
+    expect(codeOf(() => mb.attachExtbuf(mi, junk, -1n, 1024, junk + 2049))).toBe('EINVAL');
+    expect(codeOf(() => mb.extRefcnt(junk + 3))).toBe('EINVAL');
+    expect(mb.hasExtbuf(mi)).toBe(false);
+    expect(mb.check(mi, true)).toBeNull();
+    heap.free(junk);
+    mb.freeBulk([m, mi]);
+    expect(pool.mempool.availCount()).toBe(before);
+  });
+
   it('keeps every invariant under random append/prepend/adj/trim/chain sequences (fast-check model)', () => {
     const roomOf = MBUF_DEFAULT_BUF_SIZE - PKTMBUF_HEADROOM;
     const op = fc.oneof(
