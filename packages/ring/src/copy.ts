@@ -42,15 +42,26 @@ function fromSlots(f: Float64Array, at: number, out: number[] | Float64Array, to
   for (; i < n; i++) out[to + i] = f[at + i]!;
 }
 
-/** Copies objs[0..n) into the slots from counter `head`. */
+/**
+ * Copies objs[0..n) into the slots from counter `head`. Never throws: the
+ * slots are claimed, and a side whose claim is never published waits
+ * forever. An element that is no number (a bigint, a symbol, an object
+ * whose valueOf throws) poisons the whole claim with NaN and is left in
+ * r.copyError, for the caller to throw once the claim is published.
+ */
 export function putNumbers(r: RingCore, head: number, objs: ArrayLike<number>, n: number): void {
   const idx = head & r.mask;
-  if (idx + n <= r.size) {
-    toSlots(r.f64, r.slotF64 + idx, objs, 0, n);
-  } else {
-    const first = r.size - idx;
-    toSlots(r.f64, r.slotF64 + idx, objs, 0, first);
-    toSlots(r.f64, r.slotF64, objs, first, n - first);
+  try {
+    if (idx + n <= r.size) {
+      toSlots(r.f64, r.slotF64 + idx, objs, 0, n);
+    } else {
+      const first = r.size - idx;
+      toSlots(r.f64, r.slotF64 + idx, objs, 0, first);
+      toSlots(r.f64, r.slotF64, objs, first, n - first);
+    }
+  } catch (e) {
+    for (let i = 0; i < n; i++) r.f64[r.slotF64 + ((head + i) & r.mask)] = Number.NaN;
+    r.copyError = e;
   }
 }
 

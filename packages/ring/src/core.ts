@@ -81,6 +81,9 @@ export class RingCore {
   cachedGen = 0;
   readonly genWord: number;
 
+  /** What made the last copy into the slots fail (see putNumbers), or null. */
+  copyError: unknown = null;
+
   /** A peek (start/finish) in progress: elements claimed, or -1. */
   peekProd = -1;
   peekCons = -1;

@@ -62,6 +62,22 @@ const PROD_FLAGS = RING_F_SP_ENQ | RING_F_MP_RTS_ENQ | RING_F_MP_HTS_ENQ;
 const CONS_FLAGS = RING_F_SC_DEQ | RING_F_MC_RTS_DEQ | RING_F_MC_HTS_DEQ;
 const SYNC_NAMES = ['MP/MC', 'SP/SC', 'RTS', 'HTS'];
 
+/**
+ * True for what a dequeue may write numbers into: a Float64Array (or another
+ * typed array of numbers), or an Array that can grow (not frozen or sealed).
+ */
+export function isOutput(out: unknown): boolean {
+  if (out instanceof Float64Array) return true;
+  if (Array.isArray(out)) return Object.isExtensible(out);
+  return ArrayBuffer.isView(out) && !(out instanceof DataView) && !(out instanceof BigInt64Array) && !(out instanceof BigUint64Array);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a frozen or sealed Array';
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? 'a bigint' : String(v);
+  return (v as object).constructor?.name ?? 'an object';
+}
+
 function isPow2(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
@@ -401,9 +417,13 @@ export class Ring {
     }
   }
 
-  // An output array may be a plain Array that grows; a typed array must have room.
+  // An output array may be a plain Array that grows; a typed array must have
+  // room. Anything else is refused before a head moves: a write that threw
+  // half way would leave the claimed slots unreleased, and every later
+  // consumer waiting for them.
   #checkOut(out: number[] | Float64Array, n: number): void {
     if (this.#r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${this.#r.esize}-byte elements: use the *Elem calls`);
+    if (!isOutput(out)) throw new RteError('EINVAL', `the output must be a number[] or a Float64Array, not ${describe(out)}`);
     if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) {
       throw new RteError('EINVAL', `n must be a whole number of elements that fit the output (${out.length}), not ${String(n)}`);
     }
@@ -412,15 +432,27 @@ export class Ring {
   #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number): number {
     this.#checkNumbers(objs, n);
     const r = this.#r;
-    if (sync === SYNC_ST) return stEnqueue(r, objs, n, fixed);
-    if (sync === SYNC_MT) return mtEnqueue(r, objs, n, fixed);
-    if (n === 0) return 0;
-    const m = this.#moveProd(sync, n, fixed);
-    if (m === 0) return 0;
-    const oh = r.oldHead;
-    putNumbers(r, oh, objs, m);
-    this.#endProd(sync, oh, m);
+    let m: number;
+    if (sync === SYNC_ST) m = stEnqueue(r, objs, n, fixed);
+    else if (sync === SYNC_MT) m = mtEnqueue(r, objs, n, fixed);
+    else {
+      if (n === 0) return 0;
+      m = this.#moveProd(sync, n, fixed);
+      if (m === 0) return 0;
+      const oh = r.oldHead;
+      putNumbers(r, oh, objs, m);
+      this.#endProd(sync, oh, m);
+    }
+    if (r.copyError !== null) this.#copyFailed();
     return m;
+  }
+
+  // The slots were published as NaN (poison) so that the ring stays whole;
+  // the caller learns that its objects did not go in.
+  #copyFailed(): never {
+    const e = this.#r.copyError;
+    this.#r.copyError = null;
+    throw new RteError('EINVAL', `an object to enqueue is not a number (${e instanceof Error ? e.message : String(e)}): its slots went in as NaN`);
   }
 
   #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number): number {
@@ -444,6 +476,8 @@ export class Ring {
   enqueue(obj: number): number {
     const r = this.#r;
     if (r.esize !== 8) this.#checkNumbers([], 0);
+    // Checked before a slot is claimed: a store that threw after would leave it claimed for good.
+    if (typeof obj !== 'number') throw new RteError('EINVAL', `enqueue takes a number, not a ${typeof obj}`);
     const sync = r.prodSync;
     if (sync === SYNC_ST) return stEnqueueOne(r, obj) ? 0 : -ENOBUFS;
     if (sync === SYNC_MT) return mtEnqueueOne(r, obj) ? 0 : -ENOBUFS;
@@ -600,6 +634,8 @@ export class Ring {
    */
   enqueueBulkStart(n: number): number {
     const r = this.#r;
+    // enqueueFinish moves numbers: an element ring started here could never be finished.
+    if (r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${r.esize}-byte elements: enqueueBulkStart/enqueueFinish move numbers (esize 8)`);
     this.#checkPeek(r.prodSync, 'enqueueBulkStart');
     if (r.peekProd >= 0) throw new RteError('EBUSY', 'an enqueue started on this handle is not finished');
     if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
@@ -625,6 +661,7 @@ export class Ring {
     putNumbers(r, oh, objs, n);
     this.#finishPeek(r.prodSync, r.ph, r.pt, oh, n);
     r.peekProd = -1;
+    if (r.copyError !== null) this.#copyFailed();
   }
 
   /**

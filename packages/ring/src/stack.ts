@@ -14,6 +14,7 @@
  * @see lib/stack/rte_stack.c, rte_stack_std.h, rte_stack_lf_generic.h in DPDK
  */
 import { type Eal, lockAcquire, lockRelease, MAX_LCORE, type Memzone, Memzones, RteError, SOCKET_ID_ANY } from '@rtemem/memzone';
+import { isOutput } from './ring.js';
 import {
   NODE_NEXT,
   NODE_OBJ,
@@ -47,6 +48,17 @@ export const STACK_MZ_PREFIX = 'STK_';
 export const STACK_NAMESIZE = 28;
 /** Largest lock-free stack (so the ABA tag keeps at least 12 bits). */
 export const STACK_LF_MAX = 1 << 20;
+
+// Throws EINVAL for a count or flags no stack can have.
+function checkGeometry(count: unknown, flags: unknown): void {
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || (flags & ~STACK_F_LF) !== 0) {
+    throw new RteError('EINVAL', `unsupported stack flags 0x${typeof flags === 'number' ? flags.toString(16) : String(flags)}: only STACK_F_LF`);
+  }
+  if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0 || count > 0x7fffffff) {
+    throw new RteError('EINVAL', `stack count ${String(count)} must be a positive integer`);
+  }
+  if ((flags & STACK_F_LF) !== 0 && count > STACK_LF_MAX) throw new RteError('EINVAL', `a lock-free stack holds at most ${STACK_LF_MAX} objects`);
+}
 
 function indexBits(count: number): number {
   return 32 - Math.clz32(count + 1);
@@ -98,8 +110,12 @@ export class Stack {
     this.#lcore = eal.lcoreCell;
   }
 
-  /** Bytes a stack of `count` objects needs. @see rte_stack_get_memsize */
+  /**
+   * Bytes a stack of `count` objects needs. Throws EINVAL for a count or
+   * flags that Stack.create refuses. @see rte_stack_get_memsize
+   */
   static memsize(count: number, flags = 0): number {
+    checkGeometry(count, flags);
     const body = (flags & STACK_F_LF) !== 0 ? STK_LF_NODES + count * STK_NODE_BYTES : STK_STD_OBJS + count * 8;
     return Math.ceil(body / 64) * 64;
   }
@@ -112,14 +128,8 @@ export class Stack {
   static create(eal: Eal, name: string, count: number, socket: number = SOCKET_ID_ANY, flags = 0): Stack {
     if (typeof name !== 'string' || name.length === 0) throw new RteError('EINVAL', 'a stack name must be a non-empty string');
     if (Buffer.byteLength(name) >= STACK_NAMESIZE) throw new RteError('ENAMETOOLONG', `stack name ${JSON.stringify(name)} is longer than ${STACK_NAMESIZE - 1} bytes`);
-    if (typeof flags !== 'number' || !Number.isInteger(flags) || (flags & ~STACK_F_LF) !== 0) {
-      throw new RteError('EINVAL', `unsupported stack flags 0x${Number(flags).toString(16)}: only STACK_F_LF`);
-    }
-    if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0 || count > 0x7fffffff) {
-      throw new RteError('EINVAL', `stack count ${String(count)} must be a positive integer`);
-    }
+    checkGeometry(count, flags);
     const lf = (flags & STACK_F_LF) !== 0;
-    if (lf && count > STACK_LF_MAX) throw new RteError('EINVAL', `a lock-free stack holds at most ${STACK_LF_MAX} objects`);
     const mz = Memzones.of(eal).reserve(STACK_MZ_PREFIX + name, Stack.memsize(count, flags), socket, 0, 64);
     const list = eal.listOf(mz.addr)!;
     const base = mz.addr - list.baseAddr;
@@ -200,7 +210,9 @@ export class Stack {
 
   /** Pops `n` objects into `out`, top first, or none: returns n or 0. @see rte_stack_pop */
   pop(out: number[] | Float64Array, n: number): number {
-    // A plain Array grows; a typed array must have room.
+    // A plain Array grows; a typed array must have room; nothing else (a
+    // write that threw would leave the stack's lock held).
+    if (!isOutput(out)) throw new RteError('EINVAL', 'the output must be a number[] or a Float64Array');
     if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) {
       throw new RteError('EINVAL', `n must be a whole number of objects that fit the output (${out.length}), not ${String(n)}`);
     }
@@ -229,34 +241,35 @@ export class Stack {
     const i32 = this.#i32;
     const b = this.#base;
     lockAcquire(i32, b + STK_LOCK, this.#eal.pid, this.#lockOwner());
-    const len = i32[(b + STK_LEN) >> 2]!;
-    if (len + n > this.#capacity) {
+    // Released whatever happens: reading a caller's array may throw.
+    try {
+      const len = i32[(b + STK_LEN) >> 2]!;
+      if (len + n > this.#capacity) return 0;
+      const f = this.#f64;
+      const at = ((b + STK_STD_OBJS) >> 3) + len;
+      for (let i = 0; i < n; i++) f[at + i] = objs[i]!;
+      Atomics.store(i32, (b + STK_LEN) >> 2, len + n);
+      return n;
+    } finally {
       lockRelease(i32, b + STK_LOCK);
-      return 0;
     }
-    const f = this.#f64;
-    const at = ((b + STK_STD_OBJS) >> 3) + len;
-    for (let i = 0; i < n; i++) f[at + i] = objs[i]!;
-    Atomics.store(i32, (b + STK_LEN) >> 2, len + n);
-    lockRelease(i32, b + STK_LOCK);
-    return n;
   }
 
   #stdPop(out: number[] | Float64Array, n: number): number {
     const i32 = this.#i32;
     const b = this.#base;
     lockAcquire(i32, b + STK_LOCK, this.#eal.pid, this.#lockOwner());
-    const len = i32[(b + STK_LEN) >> 2]!;
-    if (len < n) {
+    try {
+      const len = i32[(b + STK_LEN) >> 2]!;
+      if (len < n) return 0;
+      const f = this.#f64;
+      const top = ((b + STK_STD_OBJS) >> 3) + len - 1;
+      for (let i = 0; i < n; i++) out[i] = f[top - i]!;
+      Atomics.store(i32, (b + STK_LEN) >> 2, len - n);
+      return n;
+    } finally {
       lockRelease(i32, b + STK_LOCK);
-      return 0;
     }
-    const f = this.#f64;
-    const top = ((b + STK_STD_OBJS) >> 3) + len - 1;
-    for (let i = 0; i < n; i++) out[i] = f[top - i]!;
-    Atomics.store(i32, (b + STK_LEN) >> 2, len - n);
-    lockRelease(i32, b + STK_LOCK);
-    return n;
   }
 
   /* ---- lock-free ---- */

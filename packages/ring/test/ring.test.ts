@@ -306,6 +306,47 @@ describe('peek (SP/SC and HTS)', () => {
     expect(codeOf(() => r.enqueueBulkStart(1))).toBe('EINVAL');
     expect(codeOf(() => r.dequeueBulkStart([], 1))).toBe('EINVAL');
   });
+
+  it.each([
+    ['SP/SC', RING_F_SP_ENQ | RING_F_SC_DEQ],
+    ['HTS', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ],
+  ])('%s: a plain enqueue or dequeue while a peek is open on the handle is EBUSY, not a hang or a lost slot', (_n, flags) => {
+    const r = Ring.create(eal, 'pb', 16, -1, flags);
+    expect(r.enqueueBulk([1, 2], 2)).toBe(2);
+    expect(r.enqueueBulkStart(3)).toBe(3);
+    expect(codeOf(() => r.enqueueBulk([9], 1))).toBe('EBUSY');
+    r.enqueueFinish([3, 4, 5], 3);
+    const out: number[] = [];
+    expect(r.dequeueBulkStart(out, 1)).toBe(1);
+    expect(codeOf(() => r.dequeueBulk([], 1))).toBe('EBUSY');
+    r.dequeueFinish(1);
+    expect(r.dequeueBurst(out, 16)).toBe(4);
+    expect(out).toEqual([2, 3, 4, 5]);
+  });
+});
+
+describe('values that are not numbers', () => {
+  it.each(MODES)('%s: refused with EINVAL; the ring stays whole and usable', (_n, flags) => {
+    const r = Ring.create(eal, 'nn', 16, -1, flags);
+    expect(codeOf(() => r.enqueue(5n as unknown as number))).toBe('EINVAL');
+    expect(r.count()).toBe(0);
+    // A bad element in a bulk: the claim goes in as NaN (never left half-published) and the call throws.
+    const bad = [1, 2, { valueOf: () => { throw new Error('no'); } }] as unknown as number[];
+    const code = codeOf(() => r.enqueueBulk(bad, 3));
+    expect(code).toBe('EINVAL');
+    const out: number[] = [];
+    const n = r.dequeueBurst(out, 16);
+    expect(out.every((v) => Number.isNaN(v) || v === 1 || v === 2)).toBe(true);
+    expect(n === 0 || n === 3).toBe(true);
+    // Outputs a dequeue cannot write into are refused before a head moves.
+    r.enqueueBulk([7, 8], 2);
+    expect(codeOf(() => r.dequeueBulk(Object.freeze([]) as unknown as number[], 1))).toBe('EINVAL');
+    expect(codeOf(() => r.dequeueBulk(new BigInt64Array(4) as unknown as number[], 1))).toBe('EINVAL');
+    expect(codeOf(() => r.dequeueBulk('ab' as unknown as number[], 1))).toBe('EINVAL');
+    expect(r.dequeueBurst(out.splice(0), 16)).toBe(2);
+    expect(r.enqueue(9)).toBe(0);
+    expect(r.dequeue()).toBe(9);
+  });
 });
 
 describe('RTS head/tail distance', () => {

@@ -12,6 +12,7 @@
  *
  * @see rte_ring_hts_elem_pvt.h in DPDK
  */
+import { RteError } from '@rtemem/memzone';
 import { backoff, PLAIN_RELEASE, type RingCore } from '../core.js';
 
 function htsMove(r: RingCore, n: number, fixed: boolean, prod: boolean): number {
@@ -21,6 +22,10 @@ function htsMove(r: RingCore, n: number, fixed: boolean, prod: boolean): number 
   for (let spins = 0; ; spins++) {
     const oh = Atomics.load(i32, head);
     if (Atomics.load(i32, tail) !== oh) {
+      // Waiting for a peek this very handle started would wait forever.
+      if ((prod ? r.peekProd : r.peekCons) >= 0) {
+        throw new RteError('EBUSY', `a started ${prod ? 'enqueue' : 'dequeue'} on this handle is not finished: call ${prod ? 'enqueueFinish' : 'dequeueFinish'} first`);
+      }
       backoff(spins);
       continue;
     }

@@ -5,12 +5,22 @@
  * @see __rte_ring_move_prod_head (is_sp), __rte_ring_update_tail in DPDK
  * lib/ring/rte_ring_c11_pvt.h
  */
+import { RteError } from '@rtemem/memzone';
 import { getNumbers, putNumbers } from '../copy.js';
 import { PLAIN_RELEASE, type RingCore } from '../core.js';
+
+// With one thread per side, a head ahead of its tail at the start of an
+// operation is a peek (enqueueBulkStart / dequeueBulkStart) not finished:
+// going on would publish the peeked slots unwritten, then move the tail
+// back. Refused instead. (A plain load of a word only this side writes.)
+function unfinished(what: string): RteError {
+  return new RteError('EBUSY', `a started ${what} on this single-${what === 'enqueue' ? 'producer' : 'consumer'} ring is not finished: call ${what === 'enqueue' ? 'enqueueFinish' : 'dequeueFinish'} first`);
+}
 
 /** Claims up to `n` free slots; returns how many (0 or n when `fixed`). Sets r.oldHead. */
 export function stMoveProdHead(r: RingCore, n: number, fixed: boolean): number {
   const oh = r.i32[r.ph]!;
+  if (oh !== r.i32[r.pt]) throw unfinished('enqueue');
   const free = r.freeEntries(oh, n);
   r.entries = free;
   const m = n <= free ? n : fixed ? 0 : free;
@@ -22,6 +32,7 @@ export function stMoveProdHead(r: RingCore, n: number, fixed: boolean): number {
 /** Claims up to `n` used slots. Sets r.oldHead. */
 export function stMoveConsHead(r: RingCore, n: number, fixed: boolean): number {
   const oh = r.i32[r.ch]!;
+  if (oh !== r.i32[r.ct]) throw unfinished('dequeue');
   const used = r.usedEntries(oh, n);
   r.entries = used;
   const m = n <= used ? n : fixed ? 0 : used;
@@ -43,6 +54,7 @@ export function stUpdateTail(r: RingCore, tail: number, oldHead: number, n: numb
 export function stEnqueue(r: RingCore, objs: ArrayLike<number>, n: number, fixed: boolean): number {
   const i32 = r.i32;
   const oh = i32[r.ph]!;
+  if (oh !== i32[r.pt]) throw unfinished('enqueue');
   const free = r.freeEntries(oh, n);
   const m = n <= free ? n : fixed ? 0 : free;
   if (m === 0) return 0;
@@ -58,6 +70,7 @@ export function stEnqueue(r: RingCore, objs: ArrayLike<number>, n: number, fixed
 export function stDequeue(r: RingCore, out: number[] | Float64Array, n: number, fixed: boolean): number {
   const i32 = r.i32;
   const oh = i32[r.ch]!;
+  if (oh !== i32[r.ct]) throw unfinished('dequeue');
   const used = r.usedEntries(oh, n);
   const m = n <= used ? n : fixed ? 0 : used;
   if (m === 0) return 0;
@@ -73,6 +86,7 @@ export function stDequeue(r: RingCore, out: number[] | Float64Array, n: number, 
 export function stEnqueueOne(r: RingCore, obj: number): boolean {
   const i32 = r.i32;
   const oh = i32[r.ph]!;
+  if (oh !== i32[r.pt]) throw unfinished('enqueue');
   if (r.freeEntries(oh, 1) < 1) return false;
   r.f64[r.slotF64 + (oh & r.mask)] = obj;
   const nh = (oh + 1) | 0;
@@ -86,6 +100,7 @@ export function stEnqueueOne(r: RingCore, obj: number): boolean {
 export function stDequeueOne(r: RingCore): number | undefined {
   const i32 = r.i32;
   const oh = i32[r.ch]!;
+  if (oh !== i32[r.ct]) throw unfinished('dequeue');
   if (r.usedEntries(oh, 1) < 1) return undefined;
   const obj = r.f64[r.slotF64 + (oh & r.mask)]!;
   const nh = (oh + 1) | 0;
