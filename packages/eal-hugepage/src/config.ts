@@ -99,6 +99,15 @@ export class ConfigRegion extends SharedViews {
    * Every thread and process gets the same offset for the same name.
    */
   area(name: string, size: number, pid: number, lcore: number): number {
+    // Checked before anything is written: a size that is not a positive whole
+    // number would move the areas' end backwards, and the next area would be
+    // laid (zero-filled) over live ones.
+    if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) {
+      throw new RteError('EINVAL', `a config area name must be a non-empty string without NUL, not ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+      throw new RteError('EINVAL', `a config area's size must be a positive whole number of bytes, not ${String(size)}`);
+    }
     if (utf8Length(name) >= AREA_NAME_LEN) {
       throw new RteError('ENAMETOOLONG', `area name ${JSON.stringify(name)} is longer than ${AREA_NAME_LEN - 1} bytes`);
     }

@@ -544,7 +544,7 @@ export class Eal {
                   (r !== -12
                     ? ''
                     : choice.backend === 'hugetlbfs'
-                    ? `: reserve more hugepages (\`echo N > /sys/kernel/mm/hugepages/hugepages-${pageSize / 1024}kB/nr_hugepages\`) or ask for less memory`
+                    ? `: reserve more hugepages (\`echo N > /sys/kernel/mm/hugepages/hugepages-${pageSize / 1024}kB/nr_hugepages\`) or ask for less memory (inside a container, a hugetlb cgroup limit can refuse them too: hugetlb.${pageSize >= 1 << 30 ? `${pageSize / (1 << 30)}GB` : `${pageSize / (1 << 20)}MB`}.limit_in_bytes)`
                     : ': ask for less memory'),
               );
             }

@@ -966,6 +966,10 @@ export class Heap {
    */
   addMemory(heapName: string, buffer: SharedArrayBuffer, pageSize = 4096): void {
     const h = this.#externalHeap(heapName);
+    // Less than a header and the smallest block is no heap element at all.
+    if (buffer instanceof SharedArrayBuffer && buffer.byteLength < MIN_SPLIT) {
+      throw new RteError('EINVAL', `external memory of ${buffer.byteLength} bytes holds no block: add at least ${MIN_SPLIT} bytes`);
+    }
     if (buffer instanceof SharedArrayBuffer && this.#listOfBuffer(buffer) !== undefined) {
       throw new RteError('EEXIST', 'that buffer is already heap memory');
     }

@@ -164,6 +164,17 @@ function pushAt(f: Float64Array, at: number, objs: ArrayLike<number>, n: number)
 }
 
 /**
+ * True for what a get may write objects into: a Float64Array (or another
+ * typed array of numbers), or an Array that can grow. Checked before any
+ * object leaves the pool: a write that threw half way would lose them.
+ */
+function isOutput(out: unknown): boolean {
+  if (out instanceof Float64Array) return true;
+  if (Array.isArray(out)) return Object.isExtensible(out);
+  return ArrayBuffer.isView(out) && !(out instanceof DataView) && !(out instanceof BigInt64Array) && !(out instanceof BigUint64Array);
+}
+
+/**
  * A handle on a mempool in shared memory (one per pool per EAL handle).
  *
  * @example
@@ -670,7 +681,7 @@ export class Mempool {
    * sit in other lcores' caches). @see rte_mempool_get_bulk
    */
   getBulk(out: number[] | Float64Array, n: number): number {
-    if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) this.#badN(out, n);
+    if (!((n | 0) === n && n >= 0) || !isOutput(out) || (n > out.length && !Array.isArray(out))) this.#badN(out, n);
     return this.#get(out, n, this.#lcore[0]!);
   }
 
@@ -682,6 +693,9 @@ export class Mempool {
   }
 
   #badN(arr: ArrayLike<number>, n: number): never {
+    if (!isOutput(arr) && (arr === null || typeof arr !== 'object' || !('length' in arr))) {
+      throw new RteError('EINVAL', `objects go in a number[] or a Float64Array, not ${arr === null ? 'null' : typeof arr}`);
+    }
     throw new RteError('EINVAL', `n must be a whole number of objects that fit the array (${arr.length}), not ${String(n)}`);
   }
 
@@ -702,6 +716,12 @@ export class Mempool {
     if (lc < LCORES && this.#cacheSize !== 0 && n <= this.#half) {
       this.#cachePut(this.#cache0 + lc * this.#stride, objs, n, lc);
       return;
+    }
+    // Straight to the driver: a value that is no number would go into it as
+    // NaN (a ring claims its slots before it copies). The cache path needs no
+    // check: a failing store there happens before the cache's length moves.
+    for (let i = 0; i < n; i++) {
+      if (typeof objs[i] !== 'number') throw new RteError('EINVAL', `mempool ${this.name}: objects are numbers (addresses), not ${typeof objs[i]}`);
     }
     if (n !== 0 && this.#ops.enqueue(this, objs, n) !== 0) {
       throw new RteError('ENOBUFS', `mempool ${this.name}: the driver refused ${n} objects: more were put back than the pool holds`);
@@ -767,7 +787,7 @@ export class Mempool {
    * @see rte_mempool_generic_get
    */
   genericGet(out: number[] | Float64Array, n: number, cache: MempoolCache | null): number {
-    if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) this.#badN(out, n);
+    if (!((n | 0) === n && n >= 0) || !isOutput(out) || (n > out.length && !Array.isArray(out))) this.#badN(out, n);
     if (cache === null) return this.#get(out, n, 0xffffffff);
     cache.check(this);
     if (n > cache.size >> 1) return this.#get(out, n, 0xffffffff);
