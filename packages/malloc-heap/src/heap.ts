@@ -532,9 +532,11 @@ export class Heap {
     const b = this.#caches + lc * LCACHE_BYTES + LC_BINS + bin * LC_BIN_BYTES;
     const e = this.#f64[(b + LC_BIN_HEAD) >> 3]!;
     if (e === 0) return 0;
-    const li = (e / SPAN) | 0;
+    // Integer ops for addresses below 2^32 (a float division costs more than the pop).
+    const eu = e >>> 0;
+    const li = eu === e ? eu >>> 30 : Math.floor(e / SPAN);
     const m = this.#lists[li]!;
-    const off = e - li * SPAN;
+    const off = eu === e ? eu & (SPAN - 1) : e - li * SPAN;
     this.#f64[(b + LC_BIN_HEAD) >> 3] = m.f64[(off + EL_FL_NEXT) >> 3]!;
     this.#u32[(b + LC_BIN_COUNT) >> 2] = this.#u32[(b + LC_BIN_COUNT) >> 2]! - 1;
     m.u32[(off + EL_STATE) >> 2] = ELEM_BUSY;
@@ -545,9 +547,10 @@ export class Heap {
   // block of the cache's heap and fits a bin with room; false otherwise.
   // Kept small enough for V8 to inline into free().
   #cachePush(lc: number, addr: number): boolean {
+    // free() passes an int32 address of at least 64: e is a small non-negative integer.
     const e = addr - ELEM_HEADER_LEN;
-    const li = (e / SPAN) | 0;
-    const off = e - li * SPAN;
+    const li = e >>> 30;
+    const off = e & (SPAN - 1);
     // 0 for lists this thread lacks and external ones: never cached.
     if (!(off < this.#cacheLen[li]!)) return false;
     const m = this.#lists[li]!;
