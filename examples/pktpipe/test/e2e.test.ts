@@ -23,7 +23,8 @@ import { itTshark, tsharkFields } from './tshark.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(repoRoot, 'examples/pktpipe/main.mjs');
-const PCAP_DIR = resolve(repoRoot, '../shared/data/pcap');
+// The sample captures live next to the repository (../shared/data/pcap); RTEMEM_PCAP_DIR points elsewhere.
+const PCAP_DIR = process.env.RTEMEM_PCAP_DIR ?? resolve(repoRoot, '../shared/data/pcap');
 const haveSamples = existsSync(PCAP_DIR);
 const native = nativeAvailable();
 const dir = mkdtempSync(join(tmpdir(), 'pktpipe-e2e-'));

@@ -7,7 +7,8 @@ import { parsePcap, PcapError, PcapWriter, readPcap, writePcapFile } from '../li
 import { describeTshark, tsharkFields } from './tshark.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PCAP_DIR = resolve(repoRoot, '../shared/data/pcap');
+// The sample captures live next to the repository (../shared/data/pcap); RTEMEM_PCAP_DIR points elsewhere.
+const PCAP_DIR = process.env.RTEMEM_PCAP_DIR ?? resolve(repoRoot, '../shared/data/pcap');
 const dir = mkdtempSync(join(tmpdir(), 'pktpipe-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
