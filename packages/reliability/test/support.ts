@@ -38,17 +38,9 @@ export class Peers {
   }
 }
 
-/** A seeded xorshift32 generator (the same sequence in every run with the same seed). */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
+/** A seeded xorshift32 generator (the same sequence in every run with the same seed): the peers' own. */
+// @ts-expect-error plain JS fixture shared with the peers
+export { xorshift as rng } from './fixtures/workload.mjs';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
