@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '@rtemem/testkit';
-import { Eal, LCORE_ID_ANY, nativeAvailable } from '@rtemem/mempool';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { Eal, LCORE_ID_ANY } from '@rtemem/mempool';
 import type { InfoReport } from '../src/index.js';
 import { assertBuilt, rtemem, rtememAsync, waitFor, within } from './helpers.js';
 
@@ -62,7 +62,7 @@ function row(lines: string[], first: string): string[] {
   return l!.trim().split(/\s{2,}/);
 }
 
-describe.skipIf(!nativeAvailable())('rtemem info', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('rtemem info'), () => {
   it('shows the primary: EAL and lcores, memsegs, heap, memzones, rings, stacks, mempools with per-lcore cache fill', async () => {
     const { prefix, state } = await startPrimary();
     const r = rtemem(['info', '--file-prefix', prefix]);

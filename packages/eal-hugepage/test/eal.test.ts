@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '../../testkit/src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '../../testkit/src/index.js';
 import { Eal, LCORE_ID_ANY, LIST_SPAN, MAX_LCORE, nativeAvailable, RteError, runtimeDirFor, SOCKET_ID_ANY } from '../src/index.js';
 import { CONFIG_VERSION, HDR_MAGIC, HDR_OWNER_UID, HDR_PRIMARY_PID, HDR_VERSION, LOCK_MEMSEG, ML_USED_SEGS } from '../src/layout.js';
 import { lockOwner } from '../src/lock.js';
@@ -153,7 +153,7 @@ describe('sab backend', () => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('anonymous backend and processes', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('anonymous backend and processes'), () => {
   it('keeps its list files in /dev/shm and its config in the runtime dir, 0600 and 0700, and removes them on cleanup', async () => {
     const prefix = uniquePrefix('anon');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });

@@ -2,8 +2,8 @@
 // owner recording, dead-owner take-over, and bounded waiting (a starving
 // waiter's reservation).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '../../testkit/src/index.js';
-import { Eal, nativeAvailable } from '../src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '../../testkit/src/index.js';
+import { Eal } from '../src/index.js';
 import { LOCK_RESERVED, lockAcquire, lockOwner, lockRelease, lockTry } from '../src/lock.js';
 
 const LOCKER = new URL('./fixtures/lock-peer.mjs', import.meta.url);
@@ -39,7 +39,7 @@ describe('shared lock', () => {
     expect(i32[0]).toBe(0);
   });
 
-  it.skipIf(!nativeAvailable())('keeps a counter exact under 3 threads and 2 processes, every taker done', async () => {
+  it.skipIf(skipWithoutNative)(nativeTitle('keeps a counter exact under 3 threads and 2 processes, every taker done'), async () => {
     const prefix = uniquePrefix('lock');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });
     eals.push(eal);
@@ -57,7 +57,7 @@ describe('shared lock', () => {
     console.log(`lock: max wait per taker (ms): ${results.map((r) => r.maxWaitMs.toFixed(1)).join(', ')}`);
   });
 
-  it.skipIf(!nativeAvailable())('is taken over from a process killed while holding it, with onRecover naming the dead owner', async () => {
+  it.skipIf(skipWithoutNative)(nativeTitle('is taken over from a process killed while holding it, with onRecover naming the dead owner'), async () => {
     const prefix = uniquePrefix('lockdead');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });
     eals.push(eal);

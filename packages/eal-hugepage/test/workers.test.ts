@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '../../testkit/src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '../../testkit/src/index.js';
 import { type Backend, Eal, LCORE_ID_ANY, nativeAvailable } from '../src/index.js';
 
 const PEER = new URL('./fixtures/eal-peer.mjs', import.meta.url);
@@ -81,7 +81,7 @@ describe.each(backends)('worker threads on the %s backend', (backend) => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('lcores across threads and processes', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('lcores across threads and processes'), () => {
   it('workers and a secondary process all get distinct lcore ids', async () => {
     const prefix = uniquePrefix('mix');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 4 * MiB });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Heap, Memory, nativeAvailable } from '../src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { Eal, Heap, Memory } from '../src/index.js';
 // @ts-expect-error plain JS fixture shared with the peers
 import { churn, intact } from './fixtures/heap-peer.mjs';
 
@@ -21,7 +21,7 @@ interface ChurnResult {
   corrupt: number;
 }
 
-describe.skipIf(!nativeAvailable())('the heap under threads and processes at once', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('the heap under threads and processes at once'), () => {
   it('2 workers, 1 secondary process and the main thread: 100k operations each, nothing lost or shared twice', async () => {
     const prefix = uniquePrefix('heapmt');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, hugepagesFree, uniquePrefix } from '@rtemem/testkit';
-import { type Backend, Eal, Heap, Memory, nativeAvailable } from '../src/index.js';
+import { describeHugepages, hugepagesFree, nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { type Backend, Eal, Heap, Memory } from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -72,7 +72,7 @@ function growthCases(backend: Backend, retained: (eal: Eal) => number, free: () 
   });
 }
 
-describe.skipIf(!nativeAvailable())('dynamic memory on the anonymous backend', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('dynamic memory on the anonymous backend'), () => {
   growthCases('anonymous', () => 2 * MiB, () => 0);
 });
 

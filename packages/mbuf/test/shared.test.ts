@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Heap, Mbuf, nativeAvailable, PktmbufPool, Ring } from '../src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { Eal, Heap, Mbuf, PktmbufPool, Ring } from '../src/index.js';
 // @ts-expect-error -- plain ESM fixture without types
 import { lengthOf } from './fixtures/mbuf-peer.mjs';
 
@@ -82,7 +82,7 @@ describe('mbufs shared by threads and processes', () => {
     pool.mempool.audit();
   });
 
-  it.skipIf(!nativeAvailable())('cross a secondary process the same way (producer in a secondary, transformer in a worker)', async () => {
+  it.skipIf(skipWithoutNative)(nativeTitle('cross a secondary process the same way (producer in a secondary, transformer in a worker)'), async () => {
     const prefix = uniquePrefix('mbufmp');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 32 * MiB });
     eals.push(eal);
@@ -124,7 +124,7 @@ describe('mbufs shared by threads and processes', () => {
     expect(pool.mempool.isFull()).toBe(true);
   });
 
-  it.skipIf(!nativeAvailable())('give every thread and process the same dynamic field offsets and flag bits', async () => {
+  it.skipIf(skipWithoutNative)(nativeTitle('give every thread and process the same dynamic field offsets and flag bits'), async () => {
     const prefix = uniquePrefix('mbufdyn');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
     eals.push(eal);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, nativeAvailable, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
 
 const PEER = new URL('./fixtures/mempool-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -36,8 +36,8 @@ describe('a mempool shared by threads and processes', () => {
     mp.audit();
   });
 
-  it.skipIf(!nativeAvailable()).each(['ring_mp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'])(
-    '%s: 2 workers and a secondary process, 1e6 objects each through their lcore caches, stamps intact, pool full after',
+  it.skipIf(skipWithoutNative).each(['ring_mp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'])(
+    nativeTitle('%s: 2 workers and a secondary process, 1e6 objects each through their lcore caches, stamps intact, pool full after'),
     async (ops) => {
       const prefix = uniquePrefix(`mpstress_${ops}`);
       const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 32 * MiB });
@@ -67,7 +67,7 @@ describe('a mempool shared by threads and processes', () => {
     },
   );
 
-  it.skipIf(!nativeAvailable())('recover(): a process killed in the middle of a put or a get on the driver ring', async () => {
+  it.skipIf(skipWithoutNative)(nativeTitle('recover(): a process killed in the middle of a put or a get on the driver ring'), async () => {
     const prefix = uniquePrefix('mprecover');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
     eals.push(eal);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, hugepagesFree, Peer, uniquePrefix } from '@rtemem/testkit';
-import { BAD_IOVA, Eal, LIST_SPAN, Memory, nativeAvailable, RteError, virt2phys } from '../src/index.js';
+import { describeHugepages, hugepagesFree, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { BAD_IOVA, Eal, LIST_SPAN, Memory, RteError, virt2phys } from '../src/index.js';
 
 const PEER = new URL('./fixtures/memseg-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -101,7 +101,7 @@ describe('Memory on the sab backend', () => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('Memory on the anonymous backend', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('Memory on the anonymous backend'), () => {
   it('adds and releases pages, never those reserved at init', () => {
     const eal = init({ backend: 'anonymous', filePrefix: uniquePrefix('msanon'), memory: 4 * MiB });
     const mem = Memory.of(eal);

@@ -1,7 +1,7 @@
 // Page-size flags, IOVAs and IOVA-contiguous zones on the native backends
 // (test_memzone_reserve_flags, and the phys_addr checks of test_memzone).
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, uniquePrefix } from '@rtemem/testkit';
+import { describeHugepages, nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import {
   BAD_IOVA,
   Eal,
@@ -15,7 +15,6 @@ import {
   MEMZONE_SIZE_HINT_ONLY,
   type Memzone,
   Memzones,
-  nativeAvailable,
   RteError,
   SOCKET_ID_ANY,
 } from '../src/index.js';
@@ -142,7 +141,7 @@ describeHugepages('memzones on 2 MiB hugepages', () => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('memzones on 4 KiB pages (anonymous backend)', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('memzones on 4 KiB pages (anonymous backend)'), () => {
   it('page-size flags are ENOMEM without SIZE_HINT_ONLY, 4 KiB pages with it', () => {
     const eal = init('anonymous');
     const zones = Memzones.of(eal);

@@ -3,8 +3,8 @@
 // 2 workers + 1 secondary + the main thread, and repair after a process dies
 // holding the table's lock.
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, Peer, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Heap, type Memzone, Memzones, nativeAvailable, RteError } from '../src/index.js';
+import { describeHugepages, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { Eal, Heap, type Memzone, Memzones, RteError } from '../src/index.js';
 import { entryOffset, MEMZONE_AREA_BYTES, MZ_LOCK, MZE_ADDR, MZE_STATE, MZS_RESERVING } from '../src/layout.js';
 // @ts-expect-error plain JS fixture shared with the peers
 import { churn } from './fixtures/memzone-peer.mjs';
@@ -79,7 +79,7 @@ describe('worker threads', () => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('secondary processes', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('secondary processes'), () => {
   it('a secondary finds the primary\'s zones, reserves and frees its own, and the primary sees it all', async () => {
     const prefix = uniquePrefix('mzsec');
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
@@ -198,7 +198,7 @@ async function concurrent(backend: 'anonymous' | 'hugetlbfs'): Promise<void> {
   expect(heap.socketStats(0)).toEqual(base);
 }
 
-describe.skipIf(!nativeAvailable())('concurrent reserve and free', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('concurrent reserve and free'), () => {
   it('2 workers, 1 secondary and the main thread reserve and free distinct names at once: table and heap stay consistent (anonymous)', async () => {
     await concurrent('anonymous');
   });

@@ -8,8 +8,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { defaultHugepageSize, Eal, Heap, hugepageInfo, lockOwner, Mempool, Memzones, nativeAvailable, Ring, RteError, runtimeDirFor, type Memzone } from '@rtemem/mbuf';
-import { describeHugepages, hugepagesFree, type Peer, uniquePrefix } from '@rtemem/testkit';
+import { defaultHugepageSize, Eal, Heap, hugepageInfo, lockOwner, Mempool, Memzones, Ring, RteError, runtimeDirFor, type Memzone } from '@rtemem/mbuf';
+import { describeHugepages, hugepagesFree, nativeTitle, type Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { HEAPS_OFF, HP_LOCK, HEAP_AREA_NAME, heapAreaBytes } from '../../malloc-heap/src/layout.js';
 import { MEMZONE_AREA_BYTES, MEMZONE_AREA_NAME, MZ_LOCK } from '../../memzone/src/layout.js';
 import { eventually, MiB, NODE, Peers, rng, sleep, writeReport } from './support.js';
@@ -167,7 +167,7 @@ function checkAfterKill(eal: Eal, deadZonePrefix: RegExp): Consistency {
   return out;
 }
 
-describe.skipIf(!nativeAvailable())('faults', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('faults'), () => {
   it(
     `SIGKILL of a secondary (2 worker threads) at ${ROUNDS} seeded random moments of the workload: consistent and usable after each`,
     async () => {

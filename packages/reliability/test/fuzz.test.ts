@@ -9,8 +9,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativeAvailable } from '@rtemem/mbuf';
 import { Peers, writeReport } from './support.js';
+import { nativeTitle, skipWithoutNative } from '@rtemem/testkit';
 
 const FUZZ = new URL('./fixtures/fuzz.mjs', import.meta.url);
 const RUNS = Number(process.env.RTEMEM_FUZZ_RUNS ?? 200);
@@ -29,7 +29,7 @@ interface ApiStat {
 const peers = new Peers();
 afterAll(() => peers.closeAll(), 60_000);
 
-describe.skipIf(!nativeAvailable())('fuzz: every public function with bad input', () => {
+describe.skipIf(skipWithoutNative)(nativeTitle('fuzz: every public function with bad input'), () => {
   it(
     `${RUNS} cases per API (seed ${SEED}): documented values or RteError/TypeError, no crash, audits pass`,
     async () => {

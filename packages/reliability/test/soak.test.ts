@@ -6,8 +6,8 @@
 // at their baselines. RTEMEM_SOAK_SECONDS (default 60) bounds the whole
 // test; RTEMEM_SOAK_BACKEND picks the backend (default anonymous).
 import { afterAll, describe, expect, it } from 'vitest';
-import { Eal, Heap, Mempool, Memzones, nativeAvailable, Ring } from '@rtemem/mbuf';
-import { uniquePrefix } from '@rtemem/testkit';
+import { Eal, Heap, Mempool, Memzones, Ring } from '@rtemem/mbuf';
+import { nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { MiB, NODE, Peers, writeReport } from './support.js';
 // @ts-expect-error plain JS fixture shared with the peers
 import { createShared, ELEM_RINGS, MP_RINGS, mix, POOLS, spscName } from './fixtures/workload.mjs';
@@ -39,7 +39,7 @@ interface Result {
 const peers = new Peers();
 afterAll(() => peers.closeAll(), 60_000);
 
-describe.skipIf(!nativeAvailable())(`soak: primary + 2 secondaries, 2 workers each (${BACKEND})`, () => {
+describe.skipIf(skipWithoutNative)(nativeTitle(`soak: primary + 2 secondaries, 2 workers each (${BACKEND})`), () => {
   it(
     `runs ${SECONDS} s of traffic on rings, mempools, heap and memzones; nothing lost, duplicated or left behind`,
     async () => {

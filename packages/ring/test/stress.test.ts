@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, uniquePrefix } from '@rtemem/testkit';
+import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import {
   Eal,
   Memzones,
-  nativeAvailable,
   Ring,
   RING_F_MC_HTS_DEQ,
   RING_F_MC_RTS_DEQ,
@@ -86,8 +85,8 @@ describe.each(MODES)('stress, %s ring, worker threads', (_name, flags, np, nc) =
   });
 });
 
-describe.skipIf(!nativeAvailable()).each(MODES.filter(([, , np, nc]) => np === 2 && nc === 2))(
-  'stress, %s ring, threads and a secondary process',
+describe.skipIf(skipWithoutNative).each(MODES.filter(([, , np, nc]) => np === 2 && nc === 2))(
+  nativeTitle('stress, %s ring, threads and a secondary process'),
   (_name, flags) => {
     it('a secondary process and a worker produce, two workers consume', async () => {
       const prefix = uniquePrefix('ringstress');

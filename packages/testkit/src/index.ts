@@ -12,6 +12,18 @@ import { describe, it } from 'vitest';
 /** True when RTEMEM_REQUIRE_HUGEPAGES=1: hugepage tests must run and pass. */
 export const hugepagesRequired = process.env.RTEMEM_REQUIRE_HUGEPAGES === '1';
 
+/**
+ * True when tests that need the native addon (threads and processes on
+ * hugetlbfs or anonymous memory) must skip: the addon did not load and
+ * RTEMEM_REQUIRE_HUGEPAGES is not set (when it is, they run and fail).
+ */
+export const skipWithoutNative = !nativeAvailable() && !hugepagesRequired;
+
+/** `title`, with the reason appended when skipWithoutNative skips it. */
+export function nativeTitle(title: string): string {
+  return skipWithoutNative ? `${title} [skipped: native addon not loaded: ${nativeLoadError()}]` : title;
+}
+
 /** Whether hugepage tests can run here, and if not, why. */
 export function hugepageStatus(minFreePages = 64): { usable: boolean; reason: string } {
   if (!nativeAvailable()) return { usable: false, reason: `native addon not loaded: ${nativeLoadError()}` };
