@@ -82,7 +82,7 @@ function quietLogger() {
   return base;
 }
 
-/** The chart as an SVG document (a placeholder chart when there are no figures). */
+/** The chart as an SVG document; with no figures yet, one panel titled "no results yet". */
 export async function renderChart(doc) {
   const spec = chartSpec(doc);
   if (spec.data.values.length === 0) spec.data.values.push({ panel: 'no results yet', impl: 'rtemem', ns: 1, label: '' });

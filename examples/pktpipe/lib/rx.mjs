@@ -9,7 +9,7 @@
  *
  * @see examples/l3fwd main loop, rte_eth_rx_burst in DPDK
  */
-import { LIST_SPAN, MBUF_FIELD, Mbuf, PKTMBUF_HEADROOM, PktmbufPool, Ring } from '@rtemem/mbuf';
+import { LIST_SPAN, Mbuf, PKTMBUF_HEADROOM, PktmbufPool, Ring } from '@rtemem/mbuf';
 import { buildTraffic } from './generator.mjs';
 import { rssHash } from './packet.mjs';
 import { readPcap } from './pcap.mjs';
@@ -36,6 +36,12 @@ import {
   ST_RUNNING,
   TIMESTAMP_DYNFIELD,
   waitGo,
+  F_BUF_ADDR,
+  F_DATA_OFF,
+  F_DATA_LEN,
+  F_PKT_LEN,
+  F_HASH,
+  F_OL_FLAGS,
 } from './shared.mjs';
 
 /** RETA entries, as on many NICs. */
@@ -44,13 +50,6 @@ const RETA_SIZE = 128;
 const CLOCK_BURSTS = 16;
 /** RTE_MBUF_F_RX_RSS_HASH, in the low word of ol_flags. */
 const F_RX_RSS_HASH = 1 << 1;
-/* Header fields written in place (DPDK 22.11 offsets, from MBUF_FIELD). */
-const F_BUF_ADDR = MBUF_FIELD.bufAddr >> 3;
-const F_DATA_OFF = MBUF_FIELD.dataOff >> 1;
-const F_DATA_LEN = MBUF_FIELD.dataLen >> 1;
-const F_PKT_LEN = MBUF_FIELD.pktLen >> 2;
-const F_HASH = MBUF_FIELD.hash >> 2;
-const F_OL_FLAGS = MBUF_FIELD.olFlags >> 2;
 
 /**
  * @typedef {object} Source

@@ -9,7 +9,21 @@
  *   [0, 64)           control: Int32 words C_*
  *   [64 + k*384, ...) slot k: 48 Float64 counters S_* (slot 0 RX, 1..N workers, N+1 TX)
  */
-import { Memzones } from '@rtemem/mbuf';
+import { MBUF_FIELD, Memzones } from '@rtemem/mbuf';
+
+/*
+ * mbuf header fields the lcores read and write straight from a list's typed
+ * arrays: indexes into f64 (>> 3), u32 (>> 2) or u16 (>> 1) from the mbuf's
+ * byte offset (DPDK 22.11 offsets, from MBUF_FIELD).
+ */
+export const F_BUF_ADDR = MBUF_FIELD.bufAddr >> 3;
+export const F_NEXT = MBUF_FIELD.next >> 3;
+export const F_PKT_LEN = MBUF_FIELD.pktLen >> 2;
+export const F_HASH = MBUF_FIELD.hash >> 2;
+export const F_OL_FLAGS = MBUF_FIELD.olFlags >> 2;
+export const F_DATA_OFF = MBUF_FIELD.dataOff >> 1;
+export const F_DATA_LEN = MBUF_FIELD.dataLen >> 1;
+export const F_PORT = MBUF_FIELD.port >> 1;
 
 export const POOL_NAME = 'pktpipe_pool';
 export const STATS_NAME = 'pktpipe_stats';

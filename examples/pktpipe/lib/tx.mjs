@@ -7,7 +7,7 @@
  *
  * @see rte_eth_tx_burst in DPDK
  */
-import { LIST_SPAN, MBUF_FIELD, Mbuf, Ring } from '@rtemem/mbuf';
+import { LIST_SPAN, Mbuf, Ring } from '@rtemem/mbuf';
 import { PcapWriter } from './pcap.mjs';
 import {
   Backoff,
@@ -30,14 +30,14 @@ import {
   TIMESTAMP_DYNFIELD,
   waitGo,
   txRingName,
+  F_BUF_ADDR,
+  F_DATA_OFF,
+  F_DATA_LEN,
+  F_PKT_LEN,
+  F_PORT,
+  F_NEXT,
 } from './shared.mjs';
 
-const F_BUF_ADDR = MBUF_FIELD.bufAddr >> 3;
-const F_DATA_OFF = MBUF_FIELD.dataOff >> 1;
-const F_DATA_LEN = MBUF_FIELD.dataLen >> 1;
-const F_PKT_LEN = MBUF_FIELD.pktLen >> 2;
-const F_PORT = MBUF_FIELD.port >> 1;
-const F_NEXT = MBUF_FIELD.next >> 3;
 
 /**
  * @param {import('./lcore.mjs').LcoreEnv} env

@@ -8,7 +8,7 @@
  *
  * @see examples/l3fwd l3fwd_lpm_send_packets in DPDK
  */
-import { LIST_SPAN, MBUF_FIELD, Mbuf, Ring } from '@rtemem/mbuf';
+import { LIST_SPAN, Mbuf, Ring } from '@rtemem/mbuf';
 import { PARSE_SLOTS, processPacket } from './packet.mjs';
 import { defaultRouteTable, macTable, NB_PORTS } from './routes.mjs';
 import { enqueueAll } from './rx.mjs';
@@ -34,14 +34,13 @@ import {
   ST_RUNNING,
   txRingName,
   waitGo,
+  F_BUF_ADDR,
+  F_DATA_OFF,
+  F_DATA_LEN,
+  F_PKT_LEN,
+  F_PORT,
 } from './shared.mjs';
 
-/* Header fields read straight from the list's typed arrays (DPDK 22.11 offsets, from MBUF_FIELD). */
-const F_BUF_ADDR = MBUF_FIELD.bufAddr >> 3;
-const F_DATA_OFF = MBUF_FIELD.dataOff >> 1;
-const F_DATA_LEN = MBUF_FIELD.dataLen >> 1;
-const F_PKT_LEN = MBUF_FIELD.pktLen >> 2;
-const F_PORT = MBUF_FIELD.port >> 1;
 
 /**
  * @param {import('./lcore.mjs').LcoreEnv} env

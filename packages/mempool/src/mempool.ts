@@ -15,6 +15,7 @@ import {
   type Eal,
   ENOENT,
   Heap,
+  isOutput,
   Memory,
   type Memzone,
   Memzones,
@@ -161,17 +162,6 @@ function pushAt(f: Float64Array, at: number, objs: ArrayLike<number>, n: number)
     f[d + 7] = objs[i + 7]!;
   }
   for (; i < n; i++) f[at + i] = objs[i]!;
-}
-
-/**
- * True for what a get may write objects into: a Float64Array (or another
- * typed array of numbers), or an Array that can grow. Checked before any
- * object leaves the pool: a write that threw half way would lose them.
- */
-function isOutput(out: unknown): boolean {
-  if (out instanceof Float64Array) return true;
-  if (Array.isArray(out)) return Object.isExtensible(out);
-  return ArrayBuffer.isView(out) && !(out instanceof DataView) && !(out instanceof BigInt64Array) && !(out instanceof BigUint64Array);
 }
 
 /**

@@ -20,5 +20,6 @@ export {
   RING_SZ_MASK,
   RING_MZ_PREFIX,
   RING_NAMESIZE,
+  isOutput,
 } from './ring.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';

@@ -63,8 +63,9 @@ const CONS_FLAGS = RING_F_SC_DEQ | RING_F_MC_RTS_DEQ | RING_F_MC_HTS_DEQ;
 const SYNC_NAMES = ['MP/MC', 'SP/SC', 'RTS', 'HTS'];
 
 /**
- * True for what a dequeue may write numbers into: a Float64Array (or another
- * typed array of numbers), or an Array that can grow (not frozen or sealed).
+ * True for what a dequeue, a pop or a mempool get may write numbers into: a
+ * Float64Array (or another typed array of numbers), or an Array that can
+ * grow (not frozen or sealed). Checked before anything moves.
  */
 export function isOutput(out: unknown): boolean {
   if (out instanceof Float64Array) return true;
