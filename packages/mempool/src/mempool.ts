@@ -671,15 +671,39 @@ export class Mempool {
    * sit in other lcores' caches). @see rte_mempool_get_bulk
    */
   getBulk(out: number[] | Float64Array, n: number): number {
+    // The common case checked in one go: an armed cache (no debug) that
+    // holds enough, into a Float64Array.
+    if (this.#lcore[0] === this.#fastLc && out instanceof Float64Array && n >>> 0 === n && n <= out.length && n <= this.#half) {
+      const w = this.#fastLen;
+      const len = this.#u32[w]!;
+      if (len >= n) {
+        popTop(this.#f64, this.#fastObjs + len - 1, out, n);
+        this.#u32[w] = len - n;
+        return 0;
+      }
+    }
     if (!((n | 0) === n && n >= 0) || !isOutput(out) || (n > out.length && !Array.isArray(out))) this.#badN(out, n);
-    return this.#get(out, n, this.#lcore[0]!);
+    const lc = this.#lcore[0]!;
+    this.#arm(lc);
+    return this.#get(out, n, lc);
   }
 
   /** Puts `n` objects back. @see rte_mempool_put_bulk */
   putBulk(objs: ArrayLike<number>, n: number = objs.length): void {
+    if (this.#lcore[0] === this.#fastLc && objs instanceof Float64Array && n >>> 0 === n && n <= objs.length && n <= this.#half) {
+      const w = this.#fastLen;
+      const len = this.#u32[w]!;
+      if (len + n <= this.#cacheSize) {
+        pushAt(this.#f64, this.#fastObjs + len, objs, n);
+        this.#u32[w] = len + n;
+        return;
+      }
+    }
     if (!((n | 0) === n && n >= 0 && n <= objs.length)) this.#badN(objs, n);
     if (this.#debug) for (let i = 0; i < n; i++) this.#checkPut(objs[i]!);
-    this.#put(objs, n, this.#lcore[0]!);
+    const lc = this.#lcore[0]!;
+    this.#arm(lc);
+    this.#put(objs, n, lc);
   }
 
   #badN(arr: ArrayLike<number>, n: number): never {

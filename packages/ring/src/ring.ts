@@ -505,22 +505,43 @@ export class Ring {
 
   /** Enqueues all `n` numbers or none: returns n or 0. @see rte_ring_enqueue_bulk */
   enqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, true, this.#r.prodSync);
+    const r = this.#r;
+    if (objs instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= objs.length) {
+      // The common case checked in one go: a Float64Array cannot fail the copy.
+      if (r.prodSync === SYNC_ST) return stEnqueue(r, objs, n, true);
+      if (r.prodSync === SYNC_MT) return mtEnqueue(r, objs, n, true);
+    }
+    return this.#enq(objs, n, true, r.prodSync);
   }
 
   /** Enqueues as many of `n` numbers as fit: returns 0..n. @see rte_ring_enqueue_burst */
   enqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, false, this.#r.prodSync);
+    const r = this.#r;
+    if (objs instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= objs.length) {
+      if (r.prodSync === SYNC_ST) return stEnqueue(r, objs, n, false);
+      if (r.prodSync === SYNC_MT) return mtEnqueue(r, objs, n, false);
+    }
+    return this.#enq(objs, n, false, r.prodSync);
   }
 
   /** Dequeues `n` numbers into `out` or none: returns n or 0. @see rte_ring_dequeue_bulk */
   dequeueBulk(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, true, this.#r.consSync);
+    const r = this.#r;
+    if (out instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= out.length) {
+      if (r.consSync === SYNC_ST) return stDequeue(r, out, n, true);
+      if (r.consSync === SYNC_MT) return mtDequeue(r, out, n, true);
+    }
+    return this.#deq(out, n, true, r.consSync);
   }
 
   /** Dequeues up to `n` numbers into `out`: returns 0..n. @see rte_ring_dequeue_burst */
   dequeueBurst(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, false, this.#r.consSync);
+    const r = this.#r;
+    if (out instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= out.length) {
+      if (r.consSync === SYNC_ST) return stDequeue(r, out, n, false);
+      if (r.consSync === SYNC_MT) return mtDequeue(r, out, n, false);
+    }
+    return this.#deq(out, n, false, r.consSync);
   }
 
   /** Multi-producer bulk enqueue whatever the flags. @see rte_ring_mp_enqueue_bulk */

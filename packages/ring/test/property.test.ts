@@ -4,15 +4,16 @@ import { ENOBUFS, Ring } from '../src/index.js';
 import { MODES } from './ring.test.js';
 
 type Op =
-  | { kind: 'enqBulk' | 'enqBurst'; n: number }
-  | { kind: 'deqBulk' | 'deqBurst'; n: number }
+  | { kind: 'enqBulk' | 'enqBurst'; n: number; typed: boolean }
+  | { kind: 'deqBulk' | 'deqBurst'; n: number; typed: boolean }
   | { kind: 'enq1' }
   | { kind: 'deq1' }
   | { kind: 'peekDeq'; n: number; keep: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('enqBulk' as const, 'enqBurst' as const), n: fc.integer({ min: 0, max: 70 }) }),
-  fc.record({ kind: fc.constantFrom('deqBulk' as const, 'deqBurst' as const), n: fc.integer({ min: 0, max: 70 }) }),
+  // typed: a Float64Array (the checked-in-one-go path) rather than a number[].
+  fc.record({ kind: fc.constantFrom('enqBulk' as const, 'enqBurst' as const), n: fc.integer({ min: 0, max: 70 }), typed: fc.boolean() }),
+  fc.record({ kind: fc.constantFrom('deqBulk' as const, 'deqBurst' as const), n: fc.integer({ min: 0, max: 70 }), typed: fc.boolean() }),
   fc.record({ kind: fc.constant('enq1' as const) }),
   fc.record({ kind: fc.constant('deq1' as const) }),
 );
@@ -36,9 +37,10 @@ describe.each(MODES)('%s ring against a queue model (fast-check)', (_name, flags
             case 'enqBulk':
             case 'enqBurst': {
               const objs = Array.from({ length: op.n }, () => next++);
+              const src = op.typed ? Float64Array.from(objs) : objs;
               const room = ring.capacity - model.length;
               const want = op.kind === 'enqBulk' ? (op.n <= room ? op.n : 0) : Math.min(op.n, room);
-              const got = op.kind === 'enqBulk' ? ring.enqueueBulk(objs) : ring.enqueueBurst(objs);
+              const got = op.kind === 'enqBulk' ? ring.enqueueBulk(src) : ring.enqueueBurst(src);
               expect(got).toBe(want);
               model.push(...objs.slice(0, got));
               break;
@@ -46,9 +48,10 @@ describe.each(MODES)('%s ring against a queue model (fast-check)', (_name, flags
             case 'deqBulk':
             case 'deqBurst': {
               const want = op.kind === 'deqBulk' ? (op.n <= model.length ? op.n : 0) : Math.min(op.n, model.length);
-              const got = op.kind === 'deqBulk' ? ring.dequeueBulk(out, op.n) : ring.dequeueBurst(out, op.n);
+              const dst: number[] | Float64Array = op.typed ? out : [];
+              const got = op.kind === 'deqBulk' ? ring.dequeueBulk(dst, op.n) : ring.dequeueBurst(dst, op.n);
               expect(got).toBe(want);
-              expect(Array.from(out.subarray(0, got))).toEqual(model.splice(0, got));
+              expect(Array.from(dst.slice(0, got))).toEqual(model.splice(0, got));
               break;
             }
             case 'enq1': {
