@@ -1,17 +1,37 @@
 // Faults: SIGKILL of secondaries at seeded random moments of the workload,
 // and deliberately while holding (or half way through an operation under)
-// the heap lock and the memzone lock; a killed primary; a ring producer
-// killed between moving the head and publishing; every process killed and
+// the heap lock, the memzone lock and a stack's lock; a killed primary; a
+// ring producer (MP/MC, RTS, HTS) killed between moving the head and
+// publishing; every process killed and
 // the next primary cleaning up (hugepages back). After each fault the
 // structures are consistent (audits, validate, the memzone table) and
 // usable. RTEMEM_FAULT_SEED and RTEMEM_FAULT_ROUNDS vary the random rounds.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { defaultHugepageSize, Eal, Heap, hugepageInfo, lockOwner, Mempool, Memzones, Ring, RteError, runtimeDirFor, type Memzone } from '@rtemem/mbuf';
+import {
+  defaultHugepageSize,
+  Eal,
+  Heap,
+  hugepageInfo,
+  lockOwner,
+  Mempool,
+  Memzones,
+  Ring,
+  RING_F_MC_HTS_DEQ,
+  RING_F_MC_RTS_DEQ,
+  RING_F_MP_HTS_ENQ,
+  RING_F_MP_RTS_ENQ,
+  RteError,
+  runtimeDirFor,
+  Stack,
+  STACK_MZ_PREFIX,
+  type Memzone,
+} from '@rtemem/mbuf';
 import { describeHugepages, hugepagesFree, nativeTitle, type Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { HEAPS_OFF, HP_LOCK, HEAP_AREA_NAME, heapAreaBytes } from '../../malloc-heap/src/layout.js';
 import { MEMZONE_AREA_BYTES, MEMZONE_AREA_NAME, MZ_LOCK } from '../../memzone/src/layout.js';
+import { STK_LOCK } from '../../ring/src/layout.js';
 import { eventually, MiB, NODE, Peers, rng, sleep, writeReport } from './support.js';
 // @ts-expect-error plain JS fixture shared with the peers
 import { createShared, CTL_ZONE, decode, ELEM_RINGS, MP_RINGS, mix, POOLS, spscName } from './fixtures/workload.mjs';
@@ -320,7 +340,8 @@ describe.skipIf(skipWithoutNative)(nativeTitle('faults'), () => {
 
   it.each([
     ['MP/MC', 0],
-    ['RTS', 0x8 | 0x10],
+    ['RTS', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ],
+    ['HTS', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ],
   ])('a %s producer killed between moving the head and publishing: dump() reports it, recover() publishes poison, the ring works again', async (mode, flags) => {
     const eal = primary(`fring${flags}`, 1);
     const name = `fault_${flags}`;
@@ -367,6 +388,58 @@ describe.skipIf(skipWithoutNative)(nativeTitle('faults'), () => {
     expect(back).toEqual(batch);
     const killed = (report.ringProducerKilled ??= {}) as Record<string, unknown>;
     killed[mode] = { attempts, claimed, poison, publishedBefore: good.length };
+  });
+
+  it('a secondary killed while holding a lock-based stack\'s lock: the next push takes the lock over, nothing half pushed shows', async () => {
+    const eal = primary('fstack', 1);
+    const name = 'fault_stk';
+    const stk = Stack.create(eal, name, 4096);
+    const mz = Memzones.of(eal).lookup(`${STACK_MZ_PREFIX}${name}`)!;
+    const list = eal.listOf(mz.addr)!;
+    const lockOff = mz.addr - list.baseAddr + STK_LOCK;
+    const i32 = list.i32;
+    const ctl = Memzones.of(eal).lookup(CTL_ZONE)!;
+    const beat = new Int32Array(ctl.bytes().buffer, ctl.bytes().byteOffset, 16);
+    const rand = rng(SEED + 77);
+    const bulk = 64;
+    let attempts = 0;
+    let heldBy: { pid: number; lcore: number } | null = null;
+    let pid = 0;
+    while (heldBy === null && attempts < 40) {
+      attempts++;
+      const all = new Float64Array(stk.count());
+      expect(stk.pop(all, all.length)).toBe(all.length);
+      Atomics.store(beat, 1, 0);
+      const pump = await secondary(eal);
+      pid = pump.pid;
+      const pumping = pump.call('stackPump', { name, bulk }).catch(() => undefined);
+      expect(await eventually(() => Atomics.load(beat, 1) > 2, 20_000, 5)).toBe(true);
+      await sleep(rand() % 40);
+      await pump.kill('SIGKILL');
+      await pumping;
+      heldBy = lockOwner(i32, lockOff);
+    }
+    expect(heldBy, `no kill landed while the stack lock was held in ${attempts} attempts`).not.toBeNull();
+    expect(heldBy!.pid).toBe(pid);
+    // What the dead process pushed before it died is there in whole bulks,
+    // each a run of consecutive numbers; a push it did not finish is not.
+    const count = stk.count();
+    expect(count % bulk).toBe(0);
+    // The next user takes the lock over from the dead owner, and the stack works.
+    const t0 = performance.now();
+    const batch = Float64Array.from({ length: bulk }, (_, i) => 1e9 + i);
+    expect(stk.push(batch, bulk)).toBe(bulk);
+    const tookOverMs = performance.now() - t0;
+    expect(lockOwner(i32, lockOff)).toBeNull();
+    const out = new Float64Array(count + bulk);
+    expect(stk.pop(out, count + bulk)).toBe(count + bulk);
+    expect(Array.from(out.subarray(0, bulk))).toEqual(Array.from(batch).reverse());
+    for (let k = bulk; k < count + bulk; k += bulk) {
+      for (let i = 1; i < bulk; i++) expect(out[k + i]).toBe(out[k + i - 1]! - 1);
+    }
+    expect(stk.count()).toBe(0);
+    expect(stk.pop(out, 1)).toBe(0);
+    report.stackLockHolderKilled = { attempts, count, tookOverMs: Math.round(tookOverMs) };
   });
 });
 
