@@ -63,6 +63,12 @@ export class RingCore {
   readonly slotU32: number;
   readonly prodSync: number;
   readonly consSync: number;
+  /**
+   * prodSync / consSync when the ring holds numbers (esize 8), else -1: the
+   * one test the single-object calls make before their fast path.
+   */
+  readonly numProdSync: number;
+  readonly numConsSync: number;
 
   /** Head before the last move (set by the sync modes' moveHead). */
   oldHead = 0;
@@ -109,6 +115,8 @@ export class RingCore {
     this.slotU32 = (base + RING_SLOTS) >> 2;
     this.prodSync = this.u32[w + (RING_HDR_PROD_SYNC >> 2)]!;
     this.consSync = this.u32[w + (RING_HDR_CONS_SYNC >> 2)]!;
+    this.numProdSync = this.esize === 8 ? this.prodSync : -1;
+    this.numConsSync = this.esize === 8 ? this.consSync : -1;
     this.genWord = w + (RING_HDR_GEN >> 2);
     this.cachedGen = Atomics.load(this.i32, this.genWord);
     this.cachedConsTail = Atomics.load(this.i32, this.ct);
@@ -132,16 +140,17 @@ export class RingCore {
    * can never hoist out of a caller's retry loop.
    */
   freeEntries(oh: number, n: number): number {
-    const free = (this.capacity + this.cachedConsTail - oh) | 0;
+    let free = (this.capacity + this.cachedConsTail - oh) | 0;
     if (free >= n && free <= this.capacity && this.i32[this.genWord] === this.cachedGen) return free;
-    return this.reloadConsTail(oh, n);
-  }
-
-  reloadConsTail(oh: number, n: number): number {
+    // Inline (V8 inlines this whole method): the plain re-read, enough
+    // whenever the other side has moved on since the last look.
     this.cachedGen = this.i32[this.genWord]!;
     this.cachedConsTail = this.i32[this.ct]!;
-    const free = (this.capacity + this.cachedConsTail - oh) | 0;
-    if (free >= n) return free;
+    free = (this.capacity + this.cachedConsTail - oh) | 0;
+    return free >= n ? free : this.acquireConsTail(oh);
+  }
+
+  acquireConsTail(oh: number): number {
     this.cachedGen = Atomics.load(this.i32, this.genWord);
     this.cachedConsTail = Atomics.load(this.i32, this.ct);
     return (this.capacity + this.cachedConsTail - oh) | 0;
@@ -149,16 +158,15 @@ export class RingCore {
 
   /** Used entries for the consumer at head `oh`, read like freeEntries. */
   usedEntries(oh: number, n: number): number {
-    const used = (this.cachedProdTail - oh) | 0;
+    let used = (this.cachedProdTail - oh) | 0;
     if (used >= n && used <= this.capacity && this.i32[this.genWord] === this.cachedGen) return used;
-    return this.reloadProdTail(oh, n);
-  }
-
-  reloadProdTail(oh: number, n: number): number {
     this.cachedGen = this.i32[this.genWord]!;
     this.cachedProdTail = this.i32[this.pt]!;
-    const used = (this.cachedProdTail - oh) | 0;
-    if (used >= n) return used;
+    used = (this.cachedProdTail - oh) | 0;
+    return used >= n ? used : this.acquireProdTail(oh);
+  }
+
+  acquireProdTail(oh: number): number {
     this.cachedGen = Atomics.load(this.i32, this.genWord);
     this.cachedProdTail = Atomics.load(this.i32, this.pt);
     return (this.cachedProdTail - oh) | 0;

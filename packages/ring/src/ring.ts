@@ -475,13 +475,24 @@ export class Ring {
    * handle). Returns 0, or -ENOBUFS when the ring is full. @see rte_ring_enqueue
    */
   enqueue(obj: number): number {
+    // Kept small so V8 inlines it: a number into an SP/SC or MP/MC ring of
+    // numbers, else the general path.
+    if (typeof obj === 'number') {
+      const r = this.#r;
+      const sync = r.numProdSync;
+      if (sync === SYNC_ST) return stEnqueueOne(r, obj) ? 0 : -ENOBUFS;
+      if (sync === SYNC_MT) return mtEnqueueOne(r, obj) ? 0 : -ENOBUFS;
+    }
+    return this.#enqueueSlow(obj);
+  }
+
+  #enqueueSlow(obj: number): number {
     const r = this.#r;
     if (r.esize !== 8) this.#checkNumbers([], 0);
     // Checked before a slot is claimed: a store that threw after would leave it claimed for good.
     if (typeof obj !== 'number') throw new RteError('EINVAL', `enqueue takes a number, not a ${typeof obj}`);
+    // RTS or HTS (SP/SC and MP/MC rings of numbers took the fast path).
     const sync = r.prodSync;
-    if (sync === SYNC_ST) return stEnqueueOne(r, obj) ? 0 : -ENOBUFS;
-    if (sync === SYNC_MT) return mtEnqueueOne(r, obj) ? 0 : -ENOBUFS;
     if (this.#moveProd(sync, 1, true) === 0) return -ENOBUFS;
     const oh = r.oldHead;
     r.f64[r.slotF64 + (oh & r.mask)] = obj;
@@ -492,10 +503,17 @@ export class Ring {
   /** Dequeues one number, or undefined when the ring is empty. @see rte_ring_dequeue */
   dequeue(): number | undefined {
     const r = this.#r;
-    if (r.esize !== 8) this.#checkNumbers([], 0);
-    const sync = r.consSync;
+    const sync = r.numConsSync;
     if (sync === SYNC_ST) return stDequeueOne(r);
     if (sync === SYNC_MT) return mtDequeueOne(r);
+    return this.#dequeueSlow();
+  }
+
+  #dequeueSlow(): number | undefined {
+    const r = this.#r;
+    if (r.esize !== 8) this.#checkNumbers([], 0);
+    // RTS or HTS.
+    const sync = r.consSync;
     if (this.#moveCons(sync, 1, true) === 0) return undefined;
     const oh = r.oldHead;
     const obj = r.f64[r.slotF64 + (oh & r.mask)]!;
@@ -506,10 +524,10 @@ export class Ring {
   /** Enqueues all `n` numbers or none: returns n or 0. @see rte_ring_enqueue_bulk */
   enqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
     const r = this.#r;
-    if (objs instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= objs.length) {
+    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length) {
       // The common case checked in one go: a Float64Array cannot fail the copy.
-      if (r.prodSync === SYNC_ST) return stEnqueue(r, objs, n, true);
-      if (r.prodSync === SYNC_MT) return mtEnqueue(r, objs, n, true);
+      if (r.numProdSync === SYNC_ST) return stEnqueue(r, objs, n, true);
+      if (r.numProdSync === SYNC_MT) return mtEnqueue(r, objs, n, true);
     }
     return this.#enq(objs, n, true, r.prodSync);
   }
@@ -517,9 +535,9 @@ export class Ring {
   /** Enqueues as many of `n` numbers as fit: returns 0..n. @see rte_ring_enqueue_burst */
   enqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
     const r = this.#r;
-    if (objs instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= objs.length) {
-      if (r.prodSync === SYNC_ST) return stEnqueue(r, objs, n, false);
-      if (r.prodSync === SYNC_MT) return mtEnqueue(r, objs, n, false);
+    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length) {
+      if (r.numProdSync === SYNC_ST) return stEnqueue(r, objs, n, false);
+      if (r.numProdSync === SYNC_MT) return mtEnqueue(r, objs, n, false);
     }
     return this.#enq(objs, n, false, r.prodSync);
   }
@@ -527,9 +545,9 @@ export class Ring {
   /** Dequeues `n` numbers into `out` or none: returns n or 0. @see rte_ring_dequeue_bulk */
   dequeueBulk(out: number[] | Float64Array, n: number): number {
     const r = this.#r;
-    if (out instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= out.length) {
-      if (r.consSync === SYNC_ST) return stDequeue(r, out, n, true);
-      if (r.consSync === SYNC_MT) return mtDequeue(r, out, n, true);
+    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length) {
+      if (r.numConsSync === SYNC_ST) return stDequeue(r, out, n, true);
+      if (r.numConsSync === SYNC_MT) return mtDequeue(r, out, n, true);
     }
     return this.#deq(out, n, true, r.consSync);
   }
@@ -537,9 +555,9 @@ export class Ring {
   /** Dequeues up to `n` numbers into `out`: returns 0..n. @see rte_ring_dequeue_burst */
   dequeueBurst(out: number[] | Float64Array, n: number): number {
     const r = this.#r;
-    if (out instanceof Float64Array && r.esize === 8 && n >>> 0 === n && n <= out.length) {
-      if (r.consSync === SYNC_ST) return stDequeue(r, out, n, false);
-      if (r.consSync === SYNC_MT) return mtDequeue(r, out, n, false);
+    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length) {
+      if (r.numConsSync === SYNC_ST) return stDequeue(r, out, n, false);
+      if (r.numConsSync === SYNC_MT) return mtDequeue(r, out, n, false);
     }
     return this.#deq(out, n, false, r.consSync);
   }

@@ -214,8 +214,16 @@ describe.each(MODES)('%s ring', (_name, flags) => {
       expect(Array.from(dst.subarray(0, 31 * words))).toEqual(Array.from(src.subarray(0, 31 * words)));
     }
     if (esize !== 8) {
+      // The number calls, whichever array they get, and nothing moves.
+      const before = r.count();
       expect(codeOf(() => r.enqueue(1))).toBe('EINVAL');
+      expect(codeOf(() => r.dequeue())).toBe('EINVAL');
       expect(codeOf(() => r.dequeueBulk([], 0))).toBe('EINVAL');
+      expect(codeOf(() => r.enqueueBulk(new Float64Array(2), 2))).toBe('EINVAL');
+      expect(codeOf(() => r.enqueueBurst(new Float64Array(2), 2))).toBe('EINVAL');
+      expect(codeOf(() => r.dequeueBulk(new Float64Array(2), 1))).toBe('EINVAL');
+      expect(codeOf(() => r.dequeueBurst(new Float64Array(2), 1))).toBe('EINVAL');
+      expect(r.count()).toBe(before);
     }
     expect(codeOf(() => r.enqueueBulkElem(src, 41))).toBe('EINVAL');
     expect(codeOf(() => r.enqueueBulkElem([1, 2] as unknown as Uint32Array, 1))).toBe('EINVAL');
@@ -226,6 +234,12 @@ describe.each(MODES)('%s ring', (_name, flags) => {
     expect(codeOf(() => r.enqueueBulk([1, 2], 3))).toBe('EINVAL');
     expect(codeOf(() => r.enqueueBulk([1, 2], -1))).toBe('EINVAL');
     expect(codeOf(() => r.dequeueBurst([], 1.5))).toBe('EINVAL');
+    // The same through a Float64Array (the calls' fast path).
+    const f = new Float64Array(2);
+    expect(codeOf(() => r.enqueueBulk(f, 3))).toBe('EINVAL');
+    expect(codeOf(() => r.enqueueBurst(f, -1))).toBe('EINVAL');
+    expect(codeOf(() => r.dequeueBulk(f, 3))).toBe('EINVAL');
+    expect(codeOf(() => r.dequeueBurst(f, 1.5))).toBe('EINVAL');
     expect(r.enqueueBulk([], 0)).toBe(0);
     expect(r.count()).toBe(0);
   });

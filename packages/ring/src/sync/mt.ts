@@ -43,11 +43,14 @@ export function mtMoveConsHead(r: RingCore, n: number, fixed: boolean): number {
  */
 export function mtUpdateTail(r: RingCore, tail: number, oldHead: number, n: number): void {
   const i32 = r.i32;
-  if (i32[tail] !== oldHead) {
-    for (let spins = 0; Atomics.load(i32, tail) !== oldHead; spins++) backoff(spins);
-  }
+  if (i32[tail] !== oldHead) waitTail(i32, tail, oldHead);
   if (PLAIN_RELEASE) i32[tail] = (oldHead + n) | 0;
   else Atomics.store(i32, tail, (oldHead + n) | 0);
+}
+
+// Out of line: the wait loop, inlined, costs the uncontended path ~4 ns.
+function waitTail(i32: Int32Array, tail: number, oldHead: number): void {
+  for (let spins = 0; Atomics.load(i32, tail) !== oldHead; spins++) backoff(spins);
 }
 
 /* Whole operations on numbers (esize 8): the hot paths. */
