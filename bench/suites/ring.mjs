@@ -10,16 +10,18 @@
 import { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '@rtemem/ring';
 import { RingBuffer } from 'ringbuf.js';
 import Denque from 'denque';
+import { ownCopy } from '../lib/own-copy.mjs';
 
 const MiB = 1 << 20;
 const LOOP = 1024;
 const SPSC = RING_F_SP_ENQ | RING_F_SC_DEQ;
 
-function single(ring) {
+// single and bulk32 run through ownCopy: one compiled copy per case.
+function single(ring, loop) {
   const sink = new Float64Array(1);
   return () => {
     let s = 0;
-    for (let i = 0; i < LOOP; i++) {
+    for (let i = 0; i < loop; i++) {
       ring.enqueue(i);
       s += ring.dequeue();
     }
@@ -27,13 +29,13 @@ function single(ring) {
   };
 }
 
-function bulk32(ring) {
+function bulk32(ring, loop) {
   const objs = new Float64Array(32).map((_, i) => i + 1);
   const out = new Float64Array(32);
   const sink = new Float64Array(1);
   return () => {
     let s = 0;
-    for (let i = 0; i < LOOP / 32; i++) {
+    for (let i = 0; i < loop / 32; i++) {
       ring.enqueueBulk(objs, 32);
       s += ring.dequeueBulk(out, 32);
     }
@@ -147,7 +149,7 @@ export default {
       opsPerCall: LOOP,
       target: { max: 20, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 2.2 ns; ringbuf.js: 53 ns (measured on this machine).',
-      rtemem: (ctx) => single(ctx.spsc),
+      rtemem: (ctx) => ownCopy(single)(ctx.spsc, LOOP),
       peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
     },
     {
@@ -155,7 +157,7 @@ export default {
       opsPerCall: LOOP,
       target: { max: 40, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 11.7 ns. ringbuf.js is SPSC only: the nearest peer.',
-      rtemem: (ctx) => single(ctx.mpmc),
+      rtemem: (ctx) => ownCopy(single)(ctx.mpmc, LOOP),
       peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
     },
     {
@@ -163,14 +165,14 @@ export default {
       opsPerCall: LOOP,
       target: { max: 1.2, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 0.47 ns; ringbuf.js: 2.35 ns.',
-      rtemem: (ctx) => bulk32(ctx.spsc),
+      rtemem: (ctx) => ownCopy(bulk32)(ctx.spsc, LOOP),
       peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
     },
     {
       name: 'MP/MC bulk 32',
       opsPerCall: LOOP,
       note: 'ns per object. DPDK C: 0.63 ns.',
-      rtemem: (ctx) => bulk32(ctx.mpmc),
+      rtemem: (ctx) => ownCopy(bulk32)(ctx.mpmc, LOOP),
       peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
     },
     {

@@ -632,9 +632,13 @@ export class Mempool {
   }
 
   #getSlow(lc: number): number {
+    // Uncached, straight to a driver that takes single objects (checked first:
+    // arming is for the cached path).
+    if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug) {
+      const ops = this.#ops;
+      if (ops.dequeueOne !== undefined) return ops.dequeueOne(this);
+    }
     this.#arm(lc);
-    const ops = this.#ops;
-    if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug && ops.dequeueOne !== undefined) return ops.dequeueOne(this);
     const one = this.#one;
     return this.#get(one, 1, lc) === 0 ? one[0]! : 0;
   }
@@ -654,12 +658,14 @@ export class Mempool {
   }
 
   #putSlow(obj: number, lc: number): void {
-    this.#arm(lc);
-    const ops = this.#ops;
-    if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug && ops.enqueueOne !== undefined) {
-      if (ops.enqueueOne(this, obj) !== 0) throw new RteError('ENOBUFS', `mempool ${this.name}: the driver refused an object: more were put back than the pool holds`);
-      return;
+    if ((lc >= LCORES || this.#cacheSize === 0) && !this.#debug) {
+      const ops = this.#ops;
+      if (ops.enqueueOne !== undefined) {
+        if (ops.enqueueOne(this, obj) !== 0) throw new RteError('ENOBUFS', `mempool ${this.name}: the driver refused an object: more were put back than the pool holds`);
+        return;
+      }
     }
+    this.#arm(lc);
     if (this.#debug) this.#checkPut(obj);
     const one = this.#one;
     one[0] = obj;
