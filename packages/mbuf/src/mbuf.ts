@@ -682,7 +682,11 @@ export class Mbuf {
     this.#throwDeferred();
   }
 
-  /** Frees `n` chains, batching the puts per pool. @see rte_pktmbuf_free_bulk */
+  /**
+   * Frees `n` chains, batching the puts per pool. An address that is not an
+   * mbuf throws EINVAL once the mbufs before it are freed (those after it
+   * are left as they are). @see rte_pktmbuf_free_bulk
+   */
   freeBulk(ms: ArrayLike<number>, n: number = ms.length): void {
     let li = this.#li;
     let lim = this.#lim;
@@ -692,45 +696,58 @@ export class Mbuf {
     const pending = this.#pending;
     let k = this.#pendingN;
     let pool = this.#pendingPool;
-    for (let i = 0; i < n; i++) {
-      const m = ms[i]!;
-      const mu = m >>> 0;
-      let o: number;
-      if (mu === m && mu >>> SPAN_SHIFT === li && (mu & SPAN_MASK) <= lim) {
-        o = mu & SPAN_MASK;
-      } else {
-        if (m === 0) continue;
-        o = this.#seek(m);
-        li = this.#li;
-        lim = this.#lim;
-        u16 = this.#u16;
-        u32 = this.#u32;
-        f64 = this.#f64;
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const m = ms[i]!;
+        const mu = m >>> 0;
+        let o: number;
+        if (mu === m && mu >>> SPAN_SHIFT === li && (mu & SPAN_MASK) <= lim) {
+          o = mu & SPAN_MASK;
+        } else {
+          if (m === 0) continue;
+          o = this.#seek(m);
+          li = this.#li;
+          lim = this.#lim;
+          u16 = this.#u16;
+          u32 = this.#u32;
+          f64 = this.#f64;
+        }
+        // Fast path: one direct segment nobody else references, of the pool
+        // being batched.
+        if (
+          f64[(o + OFF_NEXT) >> 3] === 0 &&
+          u16[(o + OFF_REFCNT) >> 1] === 1 &&
+          (u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 &&
+          f64[(o + OFF_POOL) >> 3] === pool &&
+          k < PENDING
+        ) {
+          pending[k++] = m;
+        } else {
+          this.#pendingN = k;
+          try {
+            this.#freeBulkChain(m);
+          } finally {
+            k = this.#pendingN;
+          }
+          pool = this.#pendingPool;
+          li = this.#li;
+          lim = this.#lim;
+          u16 = this.#u16;
+          u32 = this.#u32;
+          f64 = this.#f64;
+        }
       }
-      // Fast path: one direct segment nobody else references, of the pool
-      // being batched.
-      if (
-        f64[(o + OFF_NEXT) >> 3] === 0 &&
-        u16[(o + OFF_REFCNT) >> 1] === 1 &&
-        (u32[(o + OFF_OL_FLAGS_HI) >> 2]! & (F_HI_INDIRECT | F_HI_EXTERNAL)) === 0 &&
-        f64[(o + OFF_POOL) >> 3] === pool &&
-        k < PENDING
-      ) {
-        pending[k++] = m;
-      } else {
-        this.#pendingN = k;
-        this.#freeBulkChain(m);
-        k = this.#pendingN;
-        pool = this.#pendingPool;
-        li = this.#li;
-        lim = this.#lim;
-        u16 = this.#u16;
-        u32 = this.#u32;
-        f64 = this.#f64;
-      }
+    } catch (e) {
+      // What was batched before the bad address goes back to its pool.
+      this.#pendingN = k;
+      this.#flushPending(this.#pendingPool);
+      if (e instanceof RteError) throw new RteError(e.code, `freeBulk: ms[${i}]: ${e.message} (ms[0..${i}) were freed, the rest not)`);
+      throw e;
     }
     this.#pendingN = k;
-    this.#flushPending(0);
+    // The pool stays the batch's: the next call's first mbuf takes the fast path.
+    this.#flushPending(this.#pendingPool);
     this.#throwDeferred();
   }
 
@@ -747,9 +764,12 @@ export class Mbuf {
   }
 
   #flushPending(nextPool: number): void {
-    if (this.#pendingN !== 0) this.#mempool(this.#pendingPool).putBulk(this.#pending, this.#pendingN);
+    // Emptied first: a put that throws must not leave the batch to be put again.
+    const n = this.#pendingN;
+    const poolAddr = this.#pendingPool;
     this.#pendingN = 0;
     this.#pendingPool = nextPool;
+    if (n !== 0) this.#mempool(poolAddr).putBulk(this.#pending, n);
   }
 
   /* ------------------------------------------------------------------ *

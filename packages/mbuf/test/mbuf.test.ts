@@ -799,6 +799,15 @@ describe('bad input', () => {
     for (const f of [() => mb.dataLen(pastEnd), () => mb.refcnt(pastEnd), () => mb.free(pastEnd), () => mb.freeBulk([pastEnd]), () => mb.append(pastEnd, 1)]) {
       expect(codeOf(f)).toBe('EINVAL');
     }
+    // freeBulk frees what comes before a bad address, once, and leaves the rest.
+    const batch = [pool.alloc(), pool.alloc(), pastEnd, pool.alloc()];
+    const mid = pool.mempool.availCount();
+    expect(codeOf(() => mb.freeBulk(batch))).toBe('EINVAL');
+    expect(pool.mempool.availCount()).toBe(mid + 2);
+    expect(mb.refcnt(batch[3]!)).toBe(1);
+    mb.freeBulk([batch[3]!]); // nothing of the failed call is put again with it
+    expect(pool.mempool.availCount()).toBe(mid + 3);
+    pool.mempool.audit();
     // Lengths and offsets that are not whole numbers change nothing.
     expect(mb.append(m, 0.5)).toBe(0);
     expect(mb.prepend(m, 1e-6)).toBe(0);
