@@ -219,6 +219,44 @@ describe('Mempool (test_mempool.c)', () => {
     expect(codeOf(() => mp.putBulk([1], 2))).toBe('EINVAL');
   });
 
+  it('refuses to take back anything that is no address, through every put, and puts nothing', () => {
+    const junk: unknown[] = [Number.NaN, 0, -64, 'x', undefined, null, {}];
+    for (const cacheSize of [0, 32]) {
+      const mp = Mempool.create(eal, `nobj${cacheSize}`, 64, 64, cacheSize);
+      const held = new Float64Array(8);
+      expect(mp.getBulk(held, 8)).toBe(0);
+      const cache = mp.cacheCreate(16);
+      for (const v of junk) {
+        const what = `${String(v)}, cache ${cacheSize}`;
+        expect(codeOf(() => mp.put(v as number)), what).toBe('EINVAL');
+        // The bad one last: the good ones before it must not go in either.
+        const arr = [held[0]!, held[1]!, v as number];
+        expect(codeOf(() => mp.putBulk(arr)), what).toBe('EINVAL');
+        expect(codeOf(() => mp.genericPut(arr, 3, cache)), what).toBe('EINVAL');
+        expect(codeOf(() => mp.genericPut(arr, 3, null)), what).toBe('EINVAL');
+        if (typeof v === 'number') {
+          expect(codeOf(() => mp.putBulk(Float64Array.of(held[0]!, held[1]!, v))), what).toBe('EINVAL');
+          // Eight and more go through the unrolled copy.
+          const eight = Float64Array.from(held);
+          eight[7] = v;
+          expect(codeOf(() => mp.putBulk(eight)), what).toBe('EINVAL');
+        }
+        expect(mp.inUseCount(), what).toBe(8);
+      }
+      mp.putBulk(held);
+      cache.flush();
+      cache.free();
+      expect(mp.availCount()).toBe(64);
+      // Every object comes out once, and nothing else (through the cache).
+      const all = Array.from({ length: 64 }, () => mp.get());
+      expect(mp.get()).toBe(0);
+      expect(all.every((o) => mp.isObject(o))).toBe(true);
+      expect(new Set(all).size).toBe(64);
+      for (const o of all) mp.put(o);
+      mp.audit();
+    }
+  });
+
   it('says ENOMEM and leaves nothing reserved when the memory is not there', () => {
     const before = heapSnapshot();
     const zones = Memzones.of(eal).count();
