@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CACHE_MAX_SIZE, Eal, EXTERNAL_HEAP_MIN_SOCKET_ID, freeListIndex, Heap, LIST_SPAN, MAX_HEAPS, RteError, SOCKET_ID_ANY } from '../src/index.js';
 import { SPAN } from '../src/layout.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 
@@ -12,16 +13,6 @@ beforeEach(() => {
   heap = Heap.of(eal);
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 function bytes(addr: number, len: number): Uint8Array {
   const off = addr - LIST_SPAN;

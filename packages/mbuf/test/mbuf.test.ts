@@ -22,6 +22,7 @@ import {
   RteError,
 } from '../src/index.js';
 import { DYNFLAG_FIRST, DYNFLAG_LAST, MAX_DYN_FIELDS, SPAN } from '../src/layout.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 const NB_MBUF = 128;
@@ -35,16 +36,6 @@ beforeEach(() => {
   pool = PktmbufPool.create(eal, 'test_pool', NB_MBUF, 32);
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 // Raw views onto an mbuf header, as another language would see it.
 function raw(m: number): DataView {

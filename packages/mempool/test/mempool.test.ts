@@ -19,6 +19,7 @@ import {
   RteError,
 } from '../src/index.js';
 import { LCORES } from '../src/layout.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 const OPS = ['ring_mp_mc', 'ring_sp_sc', 'ring_mp_sc', 'ring_sp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'];
@@ -28,16 +29,6 @@ beforeEach(() => {
   eal = Eal.init({ backend: 'sab', memory: 64 * MiB });
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 function heapSnapshot(): string {
   Heap.of(eal).cacheFlush();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, hugepagesFree, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { codeOf, describeHugepages, hugepagesFree, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { BAD_IOVA, Eal, LIST_SPAN, Memory, RteError, virt2phys } from '../src/index.js';
 
 const PEER = new URL('./fixtures/memseg-peer.mjs', import.meta.url);
@@ -16,16 +16,6 @@ function init(opts: Parameters<typeof Eal.init>[0]): Eal {
   const eal = Eal.init(opts);
   eals.push(eal);
   return eal;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
 }
 
 describe('Memory on the sab backend', () => {

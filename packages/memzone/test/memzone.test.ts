@@ -28,6 +28,7 @@ import {
   SOCKET_ID_ANY,
 } from '../src/index.js';
 import { MEMZONE_AREA_BYTES, MZ_ENTRIES, MZ_ENTRY_BYTES } from '../src/layout.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 
@@ -40,16 +41,6 @@ beforeEach(() => {
   heap = Heap.of(eal);
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 function overlap(a: Memzone, b: Memzone): boolean {
   return a.addr < b.addr + b.len && b.addr < a.addr + a.len;

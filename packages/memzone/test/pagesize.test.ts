@@ -1,7 +1,7 @@
 // Page-size flags, IOVAs and IOVA-contiguous zones on the native backends
 // (test_memzone_reserve_flags, and the phys_addr checks of test_memzone).
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHugepages, nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
+import { codeOf, describeHugepages, nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import {
   BAD_IOVA,
   Eal,
@@ -31,16 +31,6 @@ function init(backend: 'hugetlbfs' | 'anonymous', memory = 16 * MiB): Eal {
   const eal = Eal.init({ backend, filePrefix: uniquePrefix(`mz_${backend}`), memory });
   eals.push(eal);
   return eal;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
 }
 
 /** True when every page of the zone is where its IOVA says (zone IOVA + offset). */

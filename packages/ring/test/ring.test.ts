@@ -14,6 +14,7 @@ import {
   RteError,
 } from '../src/index.js';
 import { HT_HEAD, HT_TAIL, RING_CONS, RING_PROD } from '../src/layout.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 
@@ -34,16 +35,6 @@ beforeEach(() => {
   eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 const seq = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Eal, RteError, Stack, STACK_F_LF, STACK_LF_MAX } from '../src/index.js';
+import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
 let eal: Eal;
@@ -7,16 +8,6 @@ beforeEach(() => {
   eal = Eal.init({ backend: 'sab', memory: 32 * MiB });
 });
 afterEach(() => eal.cleanup());
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RteError);
-    return (e as RteError).code;
-  }
-  return undefined;
-}
 
 describe('Stack creation', () => {
   it('rejects bad arguments', () => {

@@ -7,7 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { defaultHugepageSize, hugepageInfo, nativeAvailable, nativeLoadError } from '@rtemem/eal-hugepage';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 /** True when RTEMEM_REQUIRE_HUGEPAGES=1: hugepage tests must run and pass. */
 export const hugepagesRequired = process.env.RTEMEM_REQUIRE_HUGEPAGES === '1';
@@ -179,4 +179,20 @@ export class Peer {
     if (this.worker) await this.worker.terminate();
     await this.exited;
   }
+}
+
+/**
+ * The errno code of the RteError that `fn` throws, or undefined when it
+ * returns; any other error fails the test. (By name, not instanceof: a
+ * package's tests may load its RteError from src while the layers below
+ * load it from dist.)
+ */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect((e as Error).name).toBe('RteError');
+    return (e as { code: string }).code;
+  }
+  return undefined;
 }
