@@ -134,12 +134,8 @@ export async function runPipeline(opts, io) {
     io.log(`pktpipe: ${inputText}${limits ? `, up to ${limits}` : ''}; ${nw} workers as ${opts.procs ? 'secondary processes' : 'worker threads'}`);
     io.log(`  EAL: ${eal.backend} (${eal.backendReason}), file prefix ${eal.filePrefix}; pool of ${opts.poolSize} mbufs (cache ${cacheSize}), rings of ${opts.ringSize}`);
 
-    /** @type {import('./lcore.mjs').LcoreConfig} */
-    const base = {
-      role: 'rx',
-      index: 0,
-      filePrefix: eal.filePrefix,
-      workers: nw,
+    // What the input is: handed to every lcore, and echoed in the report.
+    const input = {
       pcap: opts.pcap,
       loops: opts.loops,
       packets: opts.packets,
@@ -147,6 +143,14 @@ export async function runPipeline(opts, io) {
       seed: opts.seed,
       flows: opts.flows,
       templates: opts.templates,
+    };
+    /** @type {import('./lcore.mjs').LcoreConfig} */
+    const base = {
+      role: 'rx',
+      index: 0,
+      filePrefix: eal.filePrefix,
+      workers: nw,
+      ...input,
       out: opts.out,
       outNanos: pcap?.nanos ?? false,
     };
@@ -273,14 +277,8 @@ export async function runPipeline(opts, io) {
       workers: nw,
       input: {
         kind: pcap !== null ? 'pcap' : 'synthetic',
-        pcap: opts.pcap,
+        ...input,
         pcapPackets: pcap?.count ?? null,
-        loops: opts.loops,
-        packets: opts.packets,
-        seconds: opts.seconds,
-        seed: opts.seed,
-        flows: opts.flows,
-        templates: opts.templates,
       },
       output: { pcap: opts.out, packets: opts.out !== null ? end.tx.out : 0 },
       elapsedSec,
