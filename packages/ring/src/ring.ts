@@ -526,6 +526,8 @@ export class Ring {
     const r = this.#r;
     if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length) {
       // The common case checked in one go: a Float64Array cannot fail the copy.
+      // In each of the four bulk/burst calls itself, not in #enq/#deq: moved
+      // there it measured ~0.3-1 ns/object slower (V8 inlines less).
       if (r.numProdSync === SYNC_ST) return stEnqueue(r, objs, n, true);
       if (r.numProdSync === SYNC_MT) return mtEnqueue(r, objs, n, true);
     }
