@@ -706,6 +706,7 @@ export class Mbuf {
           o = mu & SPAN_MASK;
         } else {
           if (m === 0) continue;
+          this.#pendingN = k; // what is batched, should #seek throw
           o = this.#seek(m);
           li = this.#li;
           lim = this.#lim;
@@ -725,11 +726,8 @@ export class Mbuf {
           pending[k++] = m;
         } else {
           this.#pendingN = k;
-          try {
-            this.#freeBulkChain(m);
-          } finally {
-            k = this.#pendingN;
-          }
+          this.#freeBulkChain(m);
+          k = this.#pendingN;
           pool = this.#pendingPool;
           li = this.#li;
           lim = this.#lim;
@@ -739,8 +737,8 @@ export class Mbuf {
         }
       }
     } catch (e) {
-      // What was batched before the bad address goes back to its pool.
-      this.#pendingN = k;
+      // What was batched before the bad address (#pendingN, set before each
+      // call that can throw) goes back to its pool.
       this.#flushPending(this.#pendingPool);
       if (e instanceof RteError) throw new RteError(e.code, `freeBulk: ms[${i}]: ${e.message} (ms[0..${i}) were freed, the rest not)`);
       throw e;
