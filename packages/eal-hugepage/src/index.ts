@@ -29,5 +29,6 @@ export { ConfigRegion, type ListDescriptor } from './config.js';
 export { SharedViews } from './views.js';
 export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './lock.js';
 export { processAlive, processStartTime } from './process-info.js';
+export { systemBarrier } from './barrier.js';
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';

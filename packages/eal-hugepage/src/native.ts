@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** ABI of the addon this build expects (kAbi in src/native/addon.cc). */
-const NATIVE_ABI = 1;
+const NATIVE_ABI = 2;
 
 /** The addon's functions; each returns a negated errno on failure. */
 export interface NativeAddon {
@@ -23,6 +23,7 @@ export interface NativeAddon {
   pagemapRange(buffer: SharedArrayBuffer, offset: number, length: number, pageSize: number): BigInt64Array | number;
   pageNode(buffer: SharedArrayBuffer, offset: number): number;
   currentNode(): number;
+  membarrier(): number;
 }
 
 export const LOCK_SH = 1;

@@ -459,8 +459,9 @@ export class Memzones {
       let zoneLen = 0;
       try {
         if (rounded === 0 && bound === 0) {
-          // Blocks parked in this lcore's heap cache merge back first: the biggest block may need them.
-          this.#heap.cacheFlush();
+          // Blocks parked in lcore heap caches merge back first: the biggest
+          // block may need them (socketStats' greatestFreeSize counts them so).
+          this.#heap.cacheReclaim();
           const got = this.#heap.allocBiggest(socket, opts);
           if (got !== null) {
             addr = got.addr;
@@ -470,7 +471,7 @@ export class Memzones {
         } else {
           if (rounded === 0) requested = bound;
           addr = this.#heap.allocOnSocket(requested, socket, opts);
-          if (addr === 0 && this.#heap.cacheFlush() > 0) addr = this.#heap.allocOnSocket(requested, socket, opts);
+          if (addr === 0 && this.#heap.cacheReclaim() > 0) addr = this.#heap.allocOnSocket(requested, socket, opts);
           // Recorded at once, so that a repair after this process dies gives the block back.
           this.#f64[(e + MZE_ADDR) >> 3] = addr;
           zoneLen = requested;
