@@ -237,7 +237,7 @@ export class Mempool {
   #fastObjs = 0;
   /** Scratch for single-object driver calls and cache refills: no garbage. */
   readonly #one = new Float64Array(1);
-  readonly #scratch: Float64Array;
+  #scratch: Float64Array;
   /** A view of one lcore's cache objects, for flushing without a copy. */
   #flushView: Float64Array | null = null;
   #flushLcore = -1;
@@ -870,7 +870,9 @@ export class Mempool {
     const objs = cache.objs;
     if (len < n) {
       const half = Math.max(1, cache.size >> 1);
-      const scratch = this.#scratch.length >= half ? this.#scratch : new Float64Array(half);
+      // Grown once to the largest user cache's half: no allocation in steady state.
+      if (this.#scratch.length < half) this.#scratch = new Float64Array(half);
+      const scratch = this.#scratch;
       let want = half;
       if (this.#ops.dequeue(this, scratch, want) !== 0) {
         want = n - len;
