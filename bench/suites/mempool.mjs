@@ -13,8 +13,11 @@
  * 1024 random objects written per call, per backend: the page size shows.
  */
 import { createRequire } from 'node:module';
-import { Eal, LIST_SPAN, Mempool } from '@rtemem/mempool';
+import { rtemem } from '../lib/entry.mjs';
 import { ownCopy } from '../lib/own-copy.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, LIST_SPAN, Mempool } = await rtemem('@rtemem/mempool');
 
 const require = createRequire(import.meta.url);
 const tpool = require('typedarray-pool');

@@ -7,10 +7,13 @@
  * Two workers: a producer and a consumer moving bulks of 32 through an SP/SC
  * and an MP/MC ring, million objects per second, against ringbuf.js.
  */
-import { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '@rtemem/ring';
+import { rtemem } from '../lib/entry.mjs';
 import { RingBuffer } from 'ringbuf.js';
 import Denque from 'denque';
 import { ownCopy } from '../lib/own-copy.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } = await rtemem('@rtemem/ring');
 
 const MiB = 1 << 20;
 const LOOP = 1024;

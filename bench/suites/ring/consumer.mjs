@@ -1,5 +1,8 @@
 // Bench worker: dequeues bulks of 32 from a named ring; counts what it got.
-import { Eal, Ring } from '@rtemem/ring';
+import { rtemem } from '../../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring } = await rtemem('@rtemem/ring');
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);

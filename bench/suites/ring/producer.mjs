@@ -1,5 +1,8 @@
 // Bench worker: enqueues bulks of 32 into a named ring as long as the round runs.
-import { Eal, Ring } from '@rtemem/ring';
+import { rtemem } from '../../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring } = await rtemem('@rtemem/ring');
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);

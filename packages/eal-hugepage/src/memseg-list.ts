@@ -81,6 +81,28 @@ export function segIova(cfg: ConfigRegion, list: MemsegListMap, seg: number): bi
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+/**
+ * The IOVA of byte `off` of `list` as two 32-bit words in out[0] (low) and
+ * out[1] (high), without a bigint: for paths that allocate nothing. Returns
+ * false, and writes 0xffffffff twice (BAD_IOVA's bits), when it is unknown.
+ */
+export function segIovaWords(cfg: ConfigRegion, list: MemsegListMap, off: number, out: Uint32Array): boolean {
+  const seg = Math.floor(off / list.pageSize);
+  const e = list.segEntry(seg);
+  const lo = cfg.u32[(e + SEG_IOVA_LO) >> 2]!;
+  const hi = cfg.u32[(e + SEG_IOVA_HI) >> 2]!;
+  if ((list.flags & ML_F_EXTERNAL) !== 0 || (cfg.u32[(e + SEG_STATE) >> 2]! & SEG_F_USED) === 0 || (lo === IOVA_UNKNOWN && hi === IOVA_UNKNOWN)) {
+    out[0] = IOVA_UNKNOWN;
+    out[1] = IOVA_UNKNOWN;
+    return false;
+  }
+  // lo + the offset in the page, carried into hi (both below 2**32, the sum below 2**33).
+  const sum = lo + (off - seg * list.pageSize);
+  out[0] = sum >>> 0;
+  out[1] = (hi + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+  return true;
+}
+
 function writeSeg(cfg: ConfigRegion, list: MemsegListMap, seg: number, state: number, iova: bigint): void {
   const e = list.segEntry(seg);
   if (iova < 0n) {

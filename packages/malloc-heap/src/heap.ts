@@ -735,8 +735,13 @@ export class Heap {
    * @see malloc_heap_alloc
    */
   allocOnSocket(size: number, socket: number, opts: AllocOptions = {}): number {
+    return this.allocPlaced(size, socket, opts.align ?? 0, opts.bound ?? 0, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
+  }
+
+  /** {@link Heap.allocOnSocket} with positional options: no options object on the memzone reserve path. */
+  allocPlaced(size: number, socket: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
     checkSize(size, 'size');
-    return this.#alloc(size, socket, opts.align ?? 0, opts.bound ?? 0, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
+    return this.#alloc(size, socket, align, bound, contig, pageSizes, hintOnly);
   }
 
   // Positional arguments: the malloc path allocates no JS objects.
