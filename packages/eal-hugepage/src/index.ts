@@ -30,5 +30,6 @@ export { SharedViews } from './views.js';
 export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './lock.js';
 export { processAlive, processStartTime } from './process-info.js';
 export { systemBarrier } from './barrier.js';
+export { alignCeil, alignFloor, alignPow2, hex, iovaFromWords, iovaToWords, isPowerOfTwo, IOVA_UNKNOWN } from './common.js';
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';

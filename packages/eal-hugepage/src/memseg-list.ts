@@ -10,6 +10,7 @@
  *
  * @see struct rte_memseg_list, eal_memalloc_alloc_seg_bulk in DPDK
  */
+import { IOVA_UNKNOWN } from './common.js';
 import { BAD_IOVA } from './constants.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
 import { fromErrno } from './errors.js';
@@ -17,7 +18,6 @@ import { LIST_SPAN, ML_F_EXTERNAL, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SE
 import { native } from './native.js';
 import { SharedViews } from './views.js';
 
-const IOVA_UNKNOWN = 0xffffffff;
 
 /** One memseg list mapped in this thread. */
 export class MemsegListMap extends SharedViews {
