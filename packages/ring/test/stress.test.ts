@@ -56,13 +56,13 @@ const MODES: [string, number, number, number][] = [
   ['SP/SC', RING_F_SP_ENQ | RING_F_SC_DEQ, 1, 1],
 ];
 
-async function run(eal: Eal, flags: number, producers: Peer[], consumers: Peer[], mix: boolean) {
+async function run(eal: Eal, flags: number, producers: Peer[], consumers: Peer[], mix: boolean, api = 'copy') {
   const ring = Ring.create(eal, 'stress', 512, -1, flags);
   const ctlName = 'stress_ctl';
   Memzones.of(eal).reserve(ctlName, 64);
   const total = producers.length * PER_PRODUCER;
-  const consuming = consumers.map((c) => c.call<Consumed>('consume', { ring: 'stress', ctlName, total }));
-  const producing = producers.map((p, id) => p.call('produce', { ring: 'stress', id: id + 1, count: PER_PRODUCER, mix }));
+  const consuming = consumers.map((c) => c.call<Consumed>('consume', { ring: 'stress', ctlName, total, api }));
+  const producing = producers.map((p, id) => p.call('produce', { ring: 'stress', id: id + 1, count: PER_PRODUCER, mix, api }));
   await Promise.all(producing);
   const results = await Promise.all(consuming);
   check(results, producers.map((_, id) => id + 1));
@@ -101,3 +101,16 @@ describe.skipIf(skipWithoutNative).each(MODES.filter(([, , np, nc]) => np === 2 
     });
   },
 );
+
+// test_ring_mt_peek_stress_zc / test_ring_st_peek_stress_zc: zero-copy
+// starts and finishes (some finished short) from every thread.
+describe.each(MODES.filter(([name]) => name === 'HTS' || name === 'SP/SC'))('stress, %s ring, zero copy, worker threads', (_name, flags, np, nc) => {
+  it(`${np} producers and ${nc} consumers writing and reading the slots in place: nothing lost, duplicated or reordered`, async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
+    eals.push(eal);
+    const ws = await Promise.all(Array.from({ length: np + nc }, () => Peer.worker(PEER, eal.workerData())));
+    peers.push(...ws);
+    for (const w of ws) await w.call('init', { attach: true });
+    await run(eal, flags, ws.slice(0, np), ws.slice(np), false, 'zc');
+  });
+});
