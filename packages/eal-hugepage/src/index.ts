@@ -31,3 +31,4 @@ export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './
 export { processAlive, processStartTime } from './process-info.js';
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';
+export { wasmMemoryOf, wasmMemoryEnabled, registerWasmMemory, WASM_MAX_PAGES, type WasmListMemory, type WasmMemory } from './wasm-memory.js';

@@ -5,9 +5,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WasmMemory } from './wasm-memory.js';
 
 /** ABI of the addon this build expects (kAbi in src/native/addon.cc). */
-const NATIVE_ABI = 1;
+const NATIVE_ABI = 2;
 
 /** The addon's functions; each returns a negated errno on failure. */
 export interface NativeAddon {
@@ -23,6 +24,8 @@ export interface NativeAddon {
   pagemapRange(buffer: SharedArrayBuffer, offset: number, length: number, pageSize: number): BigInt64Array | number;
   pageNode(buffer: SharedArrayBuffer, offset: number): number;
   currentNode(): number;
+  wasmMemoryMap(memory: WasmMemory, byteOffset: number, length: number, fd: number, fileOffset: number): number;
+  wasmMemoryView(memory: WasmMemory, byteOffset: number, length: number): SharedArrayBuffer | number;
 }
 
 export const LOCK_SH = 1;

@@ -4,7 +4,7 @@
 
 namespace rtemem {
 
-constexpr int kAbi = 1;
+constexpr int kAbi = 2;
 
 }  // namespace rtemem
 
@@ -22,6 +22,8 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("pagemapRange", Napi::Function::New(env, PagemapRange, "pagemapRange"));
   exports.Set("pageNode", Napi::Function::New(env, PageNode, "pageNode"));
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
+  exports.Set("wasmMemoryMap", Napi::Function::New(env, WasmMemoryMap, "wasmMemoryMap"));
+  exports.Set("wasmMemoryView", Napi::Function::New(env, WasmMemoryView, "wasmMemoryView"));
   return exports;
 }
 

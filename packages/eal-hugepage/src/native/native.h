@@ -25,6 +25,10 @@ Napi::Value PagemapRange(const Napi::CallbackInfo& info);
 Napi::Value PageNode(const Napi::CallbackInfo& info);
 Napi::Value CurrentNode(const Napi::CallbackInfo& info);
 
+// wasm_memory.cc
+Napi::Value WasmMemoryMap(const Napi::CallbackInfo& info);
+Napi::Value WasmMemoryView(const Napi::CallbackInfo& info);
+
 // Shared by both files: the data pointer and length of a SharedArrayBuffer
 // (or ArrayBuffer) argument. Returns false when the value is neither.
 bool BufferData(napi_env env, napi_value value, void** data, size_t* length);
