@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf } from '@rtemem/testkit';
 import {
   Eal,
-  Ring,
   RING_F_EXACT_SZ,
   RING_F_MC_HTS_DEQ,
   RING_F_MC_RTS_DEQ,
@@ -16,6 +15,7 @@ import {
   RING_F_SP_ENQ,
   type ZcData,
 } from '../src/index.js';
+import { Ring, ringBuffer } from './impl.js';
 import { HT_HEAD, HT_TAIL, RING_CONS, RING_PROD } from '../src/layout.js';
 
 const MiB = 1024 * 1024;
@@ -66,7 +66,7 @@ describe.each(PEEK_MODES)('%s ring, zero copy', (_name, flags) => {
   it.each([4, 8, 16, 20])('moves %i-byte elements in place, in one run or two when the claim wraps', (esize) => {
     const w = esize / 4;
     for (const at of [0, 5, 27, 31, 2 ** 32 - 3]) {
-      const buf = new SharedArrayBuffer(Ring.memsize(32, esize));
+      const buf = ringBuffer(Ring.memsize(32, esize));
       Ring.init(buf, 0, 'zc', 32, flags, esize);
       startAt(buf, 0, at);
       const ring = Ring.attach(buf, 0);
