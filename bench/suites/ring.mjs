@@ -6,8 +6,13 @@
  * SharedArrayBuffer too), denque and a plain JS array used as a queue.
  * Two workers: a producer and a consumer moving bulks of 32 through an SP/SC
  * and an MP/MC ring, million objects per second, against ringbuf.js.
+ *
+ * Every case also runs @rtemem/ring-wasm's WasmRing on the same kind of
+ * ring (a peer column, "WasmRing"): the same API with its head/tail moves
+ * in WebAssembly, so its ratio is JS ring / wasm ring in the same run.
  */
 import { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '@rtemem/ring';
+import { WasmRing } from '@rtemem/ring-wasm';
 import { RingBuffer } from 'ringbuf.js';
 import Denque from 'denque';
 import { ownCopy } from '../lib/own-copy.mjs';
@@ -151,8 +156,8 @@ function denque(n) {
 
 const workerFile = (name) => new URL(`./ring/${name}.mjs`, import.meta.url);
 
-function pair(ctx, ringName) {
-  const data = { eal: ctx.eal.workerData(), ring: ringName };
+function pair(ctx, ringName, impl = 'js') {
+  const data = { eal: ctx.eal.workerData(), ring: ringName, impl };
   return {
     workers: [
       { file: workerFile('producer'), data, counts: false },
@@ -184,6 +189,10 @@ export default {
       mpmc: Ring.create(eal, 'mpmc', 1024, -1, 0),
       tspsc: Ring.create(eal, 'tspsc', 4096, -1, SPSC),
       tmpmc: Ring.create(eal, 'tmpmc', 4096, -1, 0),
+      wspsc: WasmRing.create(eal, 'wspsc', 1024, -1, SPSC),
+      wmpmc: WasmRing.create(eal, 'wmpmc', 1024, -1, 0),
+      wtspsc: WasmRing.create(eal, 'wtspsc', 4096, -1, SPSC),
+      wtmpmc: WasmRing.create(eal, 'wtmpmc', 4096, -1, 0),
     };
   },
   teardown(ctx) {
@@ -196,7 +205,7 @@ export default {
       target: { max: 20, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 2.2 ns; ringbuf.js: 53 ns (measured on this machine).',
       rtemem: (ctx) => ownCopy(single)(ctx.spsc, LOOP),
-      peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
+      peers: { WasmRing: (ctx) => ownCopy(single)(ctx.wspsc, LOOP), 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
     },
     {
       name: 'MP/MC enqueue+dequeue 1',
@@ -212,7 +221,7 @@ export default {
       target: { max: 1.2, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 0.47 ns; ringbuf.js: 2.35 ns.',
       rtemem: (ctx) => ownCopy(bulk32)(ctx.spsc, LOOP),
-      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+      peers: { WasmRing: (ctx) => ownCopy(bulk32)(ctx.wspsc, LOOP), 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
     },
     {
       name: 'SP/SC bulk 32, zero copy',
@@ -226,7 +235,7 @@ export default {
       opsPerCall: LOOP,
       note: 'ns per object. DPDK C: 0.63 ns.',
       rtemem: (ctx) => ownCopy(bulk32)(ctx.mpmc, LOOP),
-      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+      peers: { WasmRing: (ctx) => ownCopy(bulk32)(ctx.wmpmc, LOOP), 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
     },
     {
       name: 'two workers SP/SC bulk 32',
@@ -234,7 +243,7 @@ export default {
       target: { min: 400, unit: 'Mobj/s' },
       note: 'Million objects per second from a producer worker to a consumer worker. DPDK C between two cores: 988 Mobj/s; ringbuf.js: 290-340.',
       rtemem: (ctx) => pair(ctx, 'tspsc'),
-      peers: { 'ringbuf.js': ringbufPair },
+      peers: { WasmRing: (ctx) => pair(ctx, 'wtspsc', 'wasm'), 'ringbuf.js': ringbufPair },
     },
     {
       name: 'two workers MP/MC bulk 32',
@@ -243,6 +252,36 @@ export default {
       note: 'The MP/MC code path with one producer and one consumer. DPDK C: 511 Mobj/s.',
       rtemem: (ctx) => pair(ctx, 'tmpmc'),
       peers: { 'ringbuf.js': ringbufPair },
+    },
+    // Issue 18's targets for the WebAssembly ring: WasmRing is the rtemem
+    // column here, the JS Ring on the same kind of ring its peer.
+    {
+      name: 'MP/MC enqueue+dequeue 1, WasmRing',
+      opsPerCall: LOOP,
+      target: { max: 20, unit: 'ns/op' },
+      note: 'ns per object through @rtemem/ring-wasm (one wasm call per enqueue and per dequeue); peer: @rtemem/ring on the same kind of ring. DPDK C: 11.7 ns.',
+      rtemem: (ctx) => ownCopy(single)(ctx.wmpmc, LOOP),
+      peers: { 'Ring (JS)': (ctx) => ownCopy(single)(ctx.mpmc, LOOP) },
+    },
+    {
+      name: 'SP/SC bulk 32 zero copy, WasmRing',
+      opsPerCall: LOOP,
+      target: { max: 1.5, unit: 'ns/op' },
+      note: 'ns per object: 32 values made, enqueued, dequeued and summed through the zero-copy API of @rtemem/ring-wasm; peers: the same work through bulk calls of a Float64Array, and through the JS Ring.',
+      rtemem: (ctx) => ownCopy(zcBulk32)(ctx.wspsc, LOOP),
+      peers: {
+        'WasmRing bulk calls': (ctx) => ownCopy(copyBulk32)(ctx.wspsc, LOOP),
+        'Ring (JS) zero copy': (ctx) => ownCopy(zcBulk32)(ctx.spsc, LOOP),
+        'Ring (JS) bulk calls': (ctx) => ownCopy(copyBulk32)(ctx.spsc, LOOP),
+      },
+    },
+    {
+      name: 'two workers MP/MC bulk 32, WasmRing',
+      kind: 'throughput',
+      target: { min: 300, unit: 'Mobj/s' },
+      note: 'A producer and a consumer worker through an MP/MC ring of @rtemem/ring-wasm; peer: the JS Ring. DPDK C: 511 Mobj/s.',
+      rtemem: (ctx) => pair(ctx, 'wtmpmc', 'wasm'),
+      peers: { 'Ring (JS)': (ctx) => pair(ctx, 'tmpmc') },
     },
   ],
 };

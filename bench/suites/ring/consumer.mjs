@@ -1,10 +1,11 @@
 // Bench worker: dequeues bulks of 32 from a named ring; counts what it got.
 import { Eal, Ring } from '@rtemem/ring';
+import { WasmRing } from '@rtemem/ring-wasm';
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);
   eal.threadRegister();
-  return { eal, ring: Ring.lookup(eal, data.ring), out: new Float64Array(32) };
+  return { eal, ring: (data.impl === 'wasm' ? WasmRing : Ring).lookup(eal, data.ring), out: new Float64Array(32) };
 }
 
 export function run(s, ctl) {

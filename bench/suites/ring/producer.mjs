@@ -1,10 +1,11 @@
 // Bench worker: enqueues bulks of 32 into a named ring as long as the round runs.
 import { Eal, Ring } from '@rtemem/ring';
+import { WasmRing } from '@rtemem/ring-wasm';
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);
   eal.threadRegister();
-  return { eal, ring: Ring.lookup(eal, data.ring), objs: new Float64Array(32).map((_, i) => i + 1) };
+  return { eal, ring: (data.impl === 'wasm' ? WasmRing : Ring).lookup(eal, data.ring), objs: new Float64Array(32).map((_, i) => i + 1) };
 }
 
 export function run(s, ctl) {

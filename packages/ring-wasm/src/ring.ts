@@ -501,15 +501,27 @@ export class WasmRing {
 
   // Bulk/burst of a Float64Array on an SP/SC or MP/MC side: the checks in
   // one go, one wasm call to claim, the copy, one wasm call to publish.
+  // The move's result (a double) is unpacked here, never passed on: a
+  // double handed to a call that is not inlined is boxed (garbage per call).
   #enqF64(objs: Float64Array, n: number, fixed: boolean): number {
     const r = this.#r;
     const v = r.moveProd(r.woff, n, fixed ? 1 : 0);
-    const m = r.take(v);
-    if (m <= 0) {
-      if (m < 0) throw unfinished('enqueue');
-      return 0;
+    if (v < 4294967296) {
+      if (v < 0) throw unfinished('enqueue');
+      return 0; // nothing claimed
     }
-    const oh = r.oldHead;
+    if (v >= 9007199254740992) return this.#enqF64Huge(objs);
+    const oh = v >>> 0;
+    const m = (v - oh) / 4294967296;
+    putNumbers(r, oh, objs, m);
+    r.endProd(r.woff, oh, m);
+    return m;
+  }
+
+  #enqF64Huge(objs: Float64Array): number {
+    const r = this.#r;
+    const oh = r.x.last_head();
+    const m = r.x.last_count() >>> 0;
     putNumbers(r, oh, objs, m);
     r.endProd(r.woff, oh, m);
     return m;
@@ -517,12 +529,23 @@ export class WasmRing {
 
   #deqF64(out: Float64Array, n: number, fixed: boolean): number {
     const r = this.#r;
-    const m = r.take(r.moveCons(r.woff, n, fixed ? 1 : 0));
-    if (m <= 0) {
-      if (m < 0) throw unfinished('dequeue');
+    const v = r.moveCons(r.woff, n, fixed ? 1 : 0);
+    if (v < 4294967296) {
+      if (v < 0) throw unfinished('dequeue');
       return 0;
     }
-    const oh = r.oldHead;
+    if (v >= 9007199254740992) return this.#deqF64Huge(out);
+    const oh = v >>> 0;
+    const m = (v - oh) / 4294967296;
+    getNumbers(r, oh, out, m);
+    r.endCons(r.woff, oh, m);
+    return m;
+  }
+
+  #deqF64Huge(out: Float64Array): number {
+    const r = this.#r;
+    const oh = r.x.last_head();
+    const m = r.x.last_count() >>> 0;
     getNumbers(r, oh, out, m);
     r.endCons(r.woff, oh, m);
     return m;
