@@ -798,7 +798,14 @@ export class WasmRing {
   /** @see rte_ring_enqueue_finish */
   enqueueFinish(objs: ArrayLike<number>, n: number): void {
     const r = this.#r;
+    // A start that got nothing leaves nothing to finish: finish(0) after it is fine, as in DPDK.
     if (r.peekProd < 0 && n === 0) return;
+    // finish(0) moves no element: it cancels the claim on a ring of any esize
+    // (the way out after a finish that threw, which would otherwise block the side).
+    if (n === 0 && r.peekProd >= 0) {
+      this.enqueueZcFinish(0);
+      return;
+    }
     if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without an enqueue start');
     this.#checkNumbers(objs, n);
     const oh = this.#checkFinishProd(n, 'enqueueFinish');

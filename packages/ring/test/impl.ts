@@ -4,7 +4,7 @@
  * layout). The root vitest config runs them both ways.
  */
 import { WasmRing } from '@rtemem/ring-wasm';
-import { registerWasmMemory, Ring as JsRing } from '../src/index.js';
+import { registerWasmMemory, Ring as JsRing, type WasmMemory } from '../src/index.js';
 
 export const RING_IMPL: 'js' | 'wasm' = process.env.RTEMEM_RING_IMPL === 'wasm' ? 'wasm' : 'js';
 
@@ -19,7 +19,8 @@ export type Ring = JsRing;
 export function ringBuffer(bytes: number): SharedArrayBuffer {
   if (RING_IMPL === 'js') return new SharedArrayBuffer(bytes);
   const pages = Math.max(1, Math.ceil(bytes / 65536));
-  const memory = new (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } } }).WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const Memory = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => WasmMemory & { buffer: SharedArrayBuffer } } }).WebAssembly.Memory;
+  const memory = new Memory({ initial: pages, maximum: pages, shared: true });
   registerWasmMemory(memory.buffer, memory, 0);
   return memory.buffer;
 }

@@ -222,6 +222,9 @@ describe.each(PEEK_MODES)('%s ring, peek', (_name, flags) => {
     const src = new Uint32Array(15 * w).map((_, i) => i * 7 + 1);
     expect(ring.enqueueBulkStart(10)).toBe(10);
     expect(codeOf(() => ring.enqueueFinish([1], 1))).toBe('EINVAL'); // numbers on an element ring
+    ring.enqueueFinish([], 0); // a cancel works on any esize (the way out after a finish that threw)
+    expect(ring.count()).toBe(0);
+    expect(ring.enqueueBulkStart(10)).toBe(10);
     ring.enqueueElemFinish(src, 9);
     expect(ring.count()).toBe(9);
     expect(ring.enqueueBurstStart(15)).toBe(6);
