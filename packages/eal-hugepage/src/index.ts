@@ -33,3 +33,4 @@ export { systemBarrier } from './barrier.js';
 export { alignCeil, alignFloor, alignPow2, hex, iovaFromWords, iovaToWords, isPowerOfTwo, IOVA_UNKNOWN } from './common.js';
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';
+export { wasmMemoryOf, wasmMemoryEnabled, registerWasmMemory, WASM_MAX_PAGES, type WasmListMemory, type WasmMemory } from './wasm-memory.js';

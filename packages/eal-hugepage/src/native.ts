@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WasmMemory } from './wasm-memory.js';
 
 /** ABI of the addon this build expects (kAbi in src/native/addon.cc). */
 const NATIVE_ABI = 2;
@@ -24,6 +25,8 @@ export interface NativeAddon {
   pageNode(buffer: SharedArrayBuffer, offset: number): number;
   currentNode(): number;
   membarrier(): number;
+  wasmMemoryMap(memory: WasmMemory, byteOffset: number, length: number, fd: number, fileOffset: number): number;
+  wasmMemoryView(memory: WasmMemory, byteOffset: number, length: number): SharedArrayBuffer | number;
 }
 
 export const LOCK_SH = 1;

@@ -23,6 +23,7 @@ import {
 } from '../src/index.js';
 import { DYNFLAG_FIRST, DYNFLAG_LAST, MAX_DYN_FIELDS, SPAN } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
+import { ringOps } from './impl.js';
 
 const MiB = 1024 * 1024;
 const NB_MBUF = 128;
@@ -238,7 +239,7 @@ describe('PktmbufPool (test_mbuf.c: pool, drain and refill)', () => {
   });
 
   it('works over every mempool driver', () => {
-    for (const ops of ['ring_mp_mc', 'ring_sp_sc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack']) {
+    for (const ops of ['ring_mp_mc', 'ring_sp_sc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'].map(ringOps)) {
       const p = PktmbufPool.create(eal, `p_${ops}`, 64, 8, 0, 512, undefined, ops);
       expect(p.mempool.opsName).toBe(ops);
       const out: number[] = [];

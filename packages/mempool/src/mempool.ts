@@ -77,7 +77,7 @@ import {
   OBJ_POOL,
   OBJ_TRAILER_DEBUG,
 } from './layout.js';
-import { findOps, type MempoolOps } from './ops.js';
+import { defaultRingOps, findOps, type MempoolOps } from './ops.js';
 
 /** Do not spread objects over memory channels (accepted; rtemem never pads for spreading). @see RTE_MEMPOOL_F_NO_SPREAD */
 export const MEMPOOL_F_NO_SPREAD = 0x1;
@@ -114,7 +114,7 @@ export interface MempoolCreateOptions {
 function defaultOps(flags: number): string {
   const sp = (flags & MEMPOOL_F_SP_PUT) !== 0;
   const sc = (flags & MEMPOOL_F_SC_GET) !== 0;
-  return sp && sc ? 'ring_sp_sc' : sp ? 'ring_sp_mc' : sc ? 'ring_mp_sc' : 'ring_mp_mc';
+  return defaultRingOps(sp, sc); // ring-wasm: the JS or the wasm ring, see ops.ts
 }
 
 function int(v: unknown, what: string, min: number, max: number): number {

@@ -24,6 +24,8 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
   exports.Set("membarrier", Napi::Function::New(env, Membarrier, "membarrier"));
   RegisterMembarrier();
+  exports.Set("wasmMemoryMap", Napi::Function::New(env, WasmMemoryMap, "wasmMemoryMap"));
+  exports.Set("wasmMemoryView", Napi::Function::New(env, WasmMemoryView, "wasmMemoryView"));
   return exports;
 }
 
