@@ -1,6 +1,7 @@
 // Module entry: a flat table of functions. The ABI number lets the
 // TypeScript loader refuse a binary built from other sources.
 #include "native.h"
+#include "packet.h"
 
 namespace rtemem {
 
@@ -22,6 +23,7 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("pagemapRange", Napi::Function::New(env, PagemapRange, "pagemapRange"));
   exports.Set("pageNode", Napi::Function::New(env, PageNode, "pageNode"));
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
+  RegisterPacket(env, exports);
   return exports;
 }
 
