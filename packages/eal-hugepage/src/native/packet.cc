@@ -114,7 +114,7 @@ struct Queue {
   int fd = -1;
   int kind = kKindRx;
   int mode = kModeRing;
-  bool promisc = false;  // holds a PACKET_MR_PROMISC membership (the kernel counts them)
+  std::atomic<bool> promisc{false};  // holds a PACKET_MR_PROMISC membership (the kernel counts them); also the MAC filter
   std::atomic<int> busy{0};
   std::atomic<bool> closing{false};
   Region regions[kMaxLists];
@@ -252,8 +252,12 @@ int RxRing(Queue* q, uint32_t max) {
     uint32_t len = h->tp_snaplen;
     uint32_t segs = len == 0 ? 1 : (len + cap - 1) / cap;
     bool take = true;
-    if (sll->sll_pkttype == PACKET_OUTGOING) {
-      take = false;  // our own transmissions, on kernels without PACKET_IGNORE_OUTGOING
+    if (sll->sll_pkttype == PACKET_OUTGOING || (sll->sll_pkttype == PACKET_OTHERHOST && !q->promisc)) {
+      // Our own transmissions (kernels without PACKET_IGNORE_OUTGOING), and
+      // frames for other hosts unless promiscuous: what a NIC's MAC filter
+      // drops (a veth delivers them all; another socket may have made the
+      // interface promiscuous).
+      take = false;
     } else if (h->tp_snaplen < h->tp_len || segs > maxSegs) {
       take = false;
       errors++;
@@ -377,8 +381,9 @@ int RxMmsg(Queue* q, uint32_t max) {
           tpid = aux.tp_vlan_tpid;
         }
       }
-      if (q->names[i].sll_pkttype == PACKET_OUTGOING) {
-        // Our own transmissions, on kernels without PACKET_IGNORE_OUTGOING.
+      uint8_t type = q->names[i].sll_pkttype;
+      if (type == PACKET_OUTGOING || (type == PACKET_OTHERHOST && !q->promisc)) {
+        // Ours, or another host's (see RxRing).
       } else if ((mh.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         errors++;
       } else {
