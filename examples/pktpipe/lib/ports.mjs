@@ -65,7 +65,9 @@ export function openPorts(eal, pool, ifnames, promiscuous) {
   /** @type {Port[]} */
   const ports = [];
   try {
-    for (const ifname of ifnames) ports.push(Port.open(eal, ifname, { pool, promiscuous }));
+    // vlanStrip false: tags stay in the frame, where the workers parse them
+    // and whence they go out again, as a router forwards them.
+    for (const ifname of ifnames) ports.push(Port.open(eal, ifname, { pool, promiscuous, vlanStrip: false }));
   } catch (e) {
     for (const p of ports) p.close();
     throw e;
