@@ -464,9 +464,9 @@ describeNetns('Port on a veth pair', () => {
         expect(await peer.call('lookup', { ifname: a })).toEqual({ id: port.id, rxq: 2, txq: 2 });
         port.rxQueueStart(0);
         await peer.call('startRx', { q: 1 });
-        const theirs = peer.call<number[]>('receive', { q: 1, count: 512, ms: 2000 });
+        const theirs = peer.call<number[]>('receive', { q: 1, count: 512, ms: 15_000 });
         sendFrames(net, ns, b, flows());
-        const mine = await receive(port, 0, 512, 2000);
+        const mine = await receive(port, 0, 512, 15_000);
         const seeds0 = mine.map((m) => mb.data(m)[42]!);
         mb.freeBulk(mine, mine.length);
         const seeds1 = await theirs;
@@ -493,9 +493,9 @@ describeNetns('Port on a veth pair', () => {
         await expect(peer.call('startRx', { q: 0 })).rejects.toMatchObject({ code: 'EBUSY' });
         await peer.call('startRx', { q: 1 });
         expect(codeOf(() => port.rxQueueStart(1))).toBe('EBUSY');
-        const theirs = peer.call<number[]>('receive', { q: 1, count: 512, ms: 2000 });
+        const theirs = peer.call<number[]>('receive', { q: 1, count: 512, ms: 15_000 });
         sendFrames(net, ns, b, flows());
-        const mine = await receive(port, 0, 512, 2000);
+        const mine = await receive(port, 0, 512, 15_000);
         mb.freeBulk(mine, mine.length);
         const seeds1 = await theirs;
         expect(mine.length + seeds1.length).toBe(512);
@@ -522,7 +522,7 @@ describeNetns('Port on a veth pair', () => {
       await peer.kill('SIGKILL');
       port.rxQueueStart(1);
       sendFrames(net, ns, b, flows());
-      const got = [...(await receive(port, 0, 512, 500)), ...(await receive(port, 1, 512, 500))];
+      const got = [...(await receive(port, 0, 512, 3000)), ...(await receive(port, 1, 512, 3000))];
       // Every frame lands on one of this process's two queues.
       expect(got.length).toBe(512);
       mb.freeBulk(got, got.length);

@@ -94,15 +94,20 @@ export async function startCapture(net: TestNet, ns: string | null, ifname: stri
   return () => done;
 }
 
-/** Bursts on RX queue `q` until `n` packets came or `ms` passed; returns the mbufs. */
-export async function receive(port: Port, q: number, n: number, ms = 3000): Promise<number[]> {
+/**
+ * Bursts on RX queue `q` until `n` packets came, or `ms` passed, or (once
+ * some came) none came for `quietMs`; returns the mbufs.
+ */
+export async function receive(port: Port, q: number, n: number, ms = 3000, quietMs = 1000): Promise<number[]> {
   const got: number[] = [];
   const burst = new Float64Array(32);
   const until = Date.now() + ms;
-  while (got.length < n && Date.now() < until) {
+  let last = Date.now();
+  while (got.length < n && Date.now() < until && (got.length === 0 || Date.now() - last < quietMs)) {
     const k = port.rxBurst(q, burst, Math.min(32, n - got.length));
     for (let i = 0; i < k; i++) got.push(burst[i]!);
-    if (k === 0) await new Promise((r) => setTimeout(r, 2));
+    if (k > 0) last = Date.now();
+    else await new Promise((r) => setTimeout(r, 2));
   }
   return got;
 }
