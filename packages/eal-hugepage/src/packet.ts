@@ -100,6 +100,7 @@ interface PacketAddon {
   packetOpen(key: string, ifname: string, opts: Record<string, number>, area: SharedArrayBuffer, areaOffset: number, lists: (SharedArrayBuffer | undefined)[]): number;
   packetClose(handle: number): number;
   packetCloseKey(key: string): number;
+  packetRefs(key: string): number;
   packetRx(handle: number, max: number): number;
   packetTx(handle: number, descriptors: number): number;
   packetDrops(handle: number): number;
@@ -307,6 +308,14 @@ export class PacketQueue {
     const n = native() as unknown as Partial<PacketAddon> | null;
     if (n === null || typeof n.packetCloseKey !== 'function') return false;
     return n.packetCloseKey(key) === 1;
+  }
+
+  /** Handles open on the queue under `key` in this process (every thread's): 0 when it is not open here. */
+  static refs(key: string): number {
+    const n = native() as unknown as Partial<PacketAddon> | null;
+    if (n === null || typeof n.packetRefs !== 'function') return 0;
+    const r = n.packetRefs(key);
+    return r < 0 ? 0 : r;
   }
 
   /** Drops this handle's reference; the socket closes with the process's last. Returns the references left. */

@@ -415,6 +415,13 @@ export class Port {
     return this.#cfg[this.#stateW] === this.#openWord;
   }
 
+  // True while the memzone is still this port's (open, or closing and
+  // waiting for queues to be let go); false once the closer freed it.
+  #memzoneAlive(): boolean {
+    const w = this.#cfg[this.#stateW]!;
+    return w >>> 2 === this.#gen && (w & 3) !== PS_FREE;
+  }
+
   #key(kind: 'rx' | 'tx', q: number): string {
     return `${this.#eal.filePrefix}/port${this.id}.${this.#gen}/${kind}${q}`;
   }
@@ -514,8 +521,11 @@ export class Port {
       capacity: nbRxDesc,
       area: { buffer: this.#list.sab, byteOffset: area },
       promisc: this.#u32(P_PROMISC) === 1,
-      // Blocks hold the longest frame the queue takes (64 KiB GRO frames with scatter).
-      ring: { blockSize: (flags & PF_SCATTER) !== 0 ? 1 << 20 : 1 << 18, blockNr: (flags & PF_SCATTER) !== 0 ? 4 : 8, frameSize: 2048, tovMs: 1 },
+      // A block holds the longest frame the queue takes (64 KiB GRO frames
+      // with scatter). The kernel hands a block over when it is full or 1 ms
+      // old, so at low rates a block holds a packet or two: many blocks let
+      // an lcore be descheduled for tens of ms without a drop.
+      ring: (flags & PF_SCATTER) !== 0 ? { blockSize: 1 << 17, blockNr: 32, frameSize: 2048, tovMs: 1 } : { blockSize: 1 << 15, blockNr: 64, frameSize: 2048, tovMs: 1 },
     };
     if (this.nbRxQueues === 1) return PacketQueue.open(this.#eal, base);
     const u32 = this.#list.u32;
@@ -572,7 +582,7 @@ export class Port {
     const rq = this.#rx[q];
     if (rq === undefined) return;
     this.#rx[q] = undefined;
-    rq.foldDrops();
+    if (this.#memzoneAlive()) rq.foldDrops();
     this.#release(rq.pq, rxBlock(q));
   }
 
@@ -585,7 +595,9 @@ export class Port {
   }
 
   #release(pq: PacketQueue, block: number): void {
-    if (pq.close() !== 0) return;
+    // Other threads of this process still use the socket; or the port is
+    // gone with its memzone (nothing there to update).
+    if (pq.close() !== 0 || !this.#memzoneAlive()) return;
     this.#lock();
     try {
       this.#unclaim(block);
@@ -712,6 +724,7 @@ export class Port {
 
   /** Whether the port asks for promiscuous mode. @see rte_eth_promiscuous_get */
   promiscuousGet(): boolean {
+    if (!this.#memzoneAlive()) throw new RteError('EINVAL', `port ${this.ifname} was closed`);
     return this.#u32(P_PROMISC) === 1;
   }
 
@@ -723,6 +736,7 @@ export class Port {
    * @see rte_eth_stats_get
    */
   stats(): PortStats {
+    if (!this.#memzoneAlive()) throw new RteError('EINVAL', `port ${this.ifname} was closed`);
     for (const q of this.#rx) q?.foldDrops();
     const f64 = this.#list.f64;
     const at = (b: number, f: number) => f64[(this.#o + b + f) >> 3]!;
@@ -755,6 +769,7 @@ export class Port {
 
   /** Zeroes every counter. @see rte_eth_stats_reset */
   statsReset(): void {
+    if (!this.#memzoneAlive()) throw new RteError('EINVAL', `port ${this.ifname} was closed`);
     for (const q of this.#rx) q?.foldDrops();
     const f64 = this.#list.f64;
     const blocks = [...Array.from({ length: this.nbRxQueues }, (_, q) => rxBlock(q)), ...Array.from({ length: this.nbTxQueues }, (_, q) => txBlock(this.nbRxQueues, q))];
@@ -763,6 +778,7 @@ export class Port {
 
   /** Mbufs posted to RX queues now, waiting for packets (they count as in use in the pool). */
   postedMbufs(): number {
+    if (!this.#memzoneAlive()) return 0;
     let n = 0;
     const nbRxDesc = this.#u32(P_NB_RX_DESC);
     for (let q = 0; q < this.nbRxQueues; q++) n += this.#u32(Port.#rxAreaOf(this.nbRxQueues, this.nbTxQueues, nbRxDesc, q) + PKT_Q_POSTED);
@@ -780,11 +796,11 @@ export class Port {
 
   /**
    * On the handle Port.open returned: closes the port for every thread and
-   * process. Its sockets in this process close at once (stop the lcores
-   * that burst on it first, as DPDK stops a port before closing it); other
-   * processes let go of theirs at their next burst, which then returns 0;
-   * close waits up to 3 s for them (EBUSY after that: call it again). The
-   * mbufs posted to RX queues go back to the pool, and the memzone is freed.
+   * process. Handles in other threads and processes let go of their queues
+   * at their next burst (which returns 0) or when they close; close waits
+   * up to 3 s for that (EBUSY after it: stop those lcores, as DPDK stops a
+   * port before closing it, and call it again). Then the mbufs posted to RX
+   * queues go back to the pool and the memzone is freed.
    *
    * On a handle from Port.lookup: stops this thread's queues and forgets
    * the handle; the port stays open.
@@ -804,23 +820,30 @@ export class Port {
     const e = areaOff + PA_ENTRIES + this.id * PA_ENTRY_BYTES;
     if (this.#isOpen()) Atomics.store(cfg.u32, (e + PE_STATE) >> 2, PS_CLOSING | (this.#gen << 2));
     this.#stopAll();
-    for (let q = 0; q < this.nbRxQueues; q++) PacketQueue.closeKey(this.#key('rx', q));
-    for (let q = 0; q < this.nbTxQueues; q++) PacketQueue.closeKey(this.#key('tx', q));
+    // Every queue let go: by the other threads of this process (their
+    // sockets), and by other processes (their ownership), each at its next
+    // burst, which sees the port closing.
     const blocks = [...Array.from({ length: this.nbRxQueues }, (_, q) => rxBlock(q)), ...Array.from({ length: this.nbTxQueues }, (_, q) => txBlock(this.nbRxQueues, q))];
+    const keys = [...Array.from({ length: this.nbRxQueues }, (_, q) => this.#key('rx', q)), ...Array.from({ length: this.nbTxQueues }, (_, q) => this.#key('tx', q))];
+    const deadline = performance.now() + RELEASE_WAIT_MS;
+    for (;;) {
+      const here = keys.findIndex((k) => PacketQueue.refs(k) > 0);
+      const elsewhere = blocks.find((b) => {
+        const pid = this.#list.i32[(this.#o + b + QB_OWNER) >> 2]!;
+        return pid !== 0 && pid !== process.pid && processAlive(pid, this.#list.f64[(this.#o + b + QB_OWNER_START) >> 3]!);
+      });
+      if (here < 0 && elsewhere === undefined) break;
+      if (performance.now() > deadline) {
+        const who = here >= 0 ? `another thread of this process still serves ${keys[here]!.split('/').pop()}` : `process ${this.#list.i32[(this.#o + elsewhere! + QB_OWNER) >> 2]} still serves a queue`;
+        throw new RteError('EBUSY', `port ${this.ifname}: ${who} (it lets go at its next burst, or when its handle closes): stop its lcores, then call close() again`);
+      }
+      Atomics.wait(sleepCell, 0, 0, 1);
+    }
     this.#lock();
     try {
       for (const b of blocks) this.#unclaim(b);
     } finally {
       this.#unlock();
-    }
-    const deadline = performance.now() + RELEASE_WAIT_MS;
-    for (;;) {
-      const busy = blocks.map((b) => this.#list.i32[(this.#o + b + QB_OWNER) >> 2]!).filter((pid, i) => pid !== 0 && processAlive(pid, this.#list.f64[(this.#o + blocks[i]! + QB_OWNER_START) >> 3]!));
-      if (busy.length === 0) break;
-      if (performance.now() > deadline) {
-        throw new RteError('EBUSY', `port ${this.ifname}: process ${busy[0]} still serves a queue (it lets go at its next burst): stop its lcores, then call close() again`);
-      }
-      Atomics.wait(sleepCell, 0, 0, 1);
     }
     // Posted mbufs back to the pool.
     const nbRxDesc = this.#u32(P_NB_RX_DESC);

@@ -307,7 +307,7 @@ describeNetns('Port on a veth pair', () => {
 
     it('drops a packet the link refuses (longer than the MTU), counts it in oerrors and frees it', async () => {
       port.txQueueStart(0);
-      const capture = await startCapture(net, ns, b, 2, 1);
+      const capture = await startCapture(net, ns, b, 2, 5);
       const ok1 = udpFrame({ seed: 1 });
       const long = udpFrame({ payload: 1600, seed: 2 }); // over 1514 bytes
       const ok2 = udpFrame({ seed: 3 });
@@ -457,7 +457,7 @@ describeNetns('Port on a veth pair', () => {
     // 64 flows (source ports), 8 frames each; the seed is the flow number.
     const flows = () => Array.from({ length: 512 }, (_, i) => udpFrame({ srcPort: 1000 + (i % 64), seed: i % 64 }));
 
-    it('two RX queues split flows by hash (a flow stays on one queue), a worker thread serving queue 1', async () => {
+    it('two RX queues split flows by hash (a flow stays on one queue), a worker thread serving queue 1; close waits for it', async () => {
       const peer = await Peer.worker(PEER, eal.workerData());
       try {
         await peer.call('init', { attach: true });
@@ -477,6 +477,11 @@ describeNetns('Port on a veth pair', () => {
         for (const s of seeds1) expect(on0.has(s)).toBe(false);
         const st = port.stats();
         expect(st.queues.map((q) => q.ipackets)).toEqual([seeds0.length, seeds1.length]);
+        // Closing while the worker still serves queue 1: close waits until it lets go, at its next burst.
+        const later = peer.call<number>('pollUntilClosed', { q: 1 });
+        port.close();
+        expect(await later).toBe(0);
+        expect(pool.mempool.inUseCount()).toBe(0);
         await peer.call('cleanup');
       } finally {
         await peer.close();
@@ -506,6 +511,29 @@ describeNetns('Port on a veth pair', () => {
         const later = peer.call<number>('pollUntilClosed', { q: 1 });
         port.close();
         expect(await later).toBe(0);
+        expect(pool.mempool.inUseCount()).toBe(0);
+        await peer.call('cleanup');
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it('close() says EBUSY while another process serves a queue without bursting; closes once it lets go', async () => {
+      const peer = await Peer.child(PEER);
+      try {
+        await peer.call('init', { processType: 'secondary', filePrefix: prefix });
+        await peer.call('lookup', { ifname: a });
+        await peer.call('startRx', { q: 1 });
+        let msg = '';
+        try {
+          port.close();
+        } catch (e) {
+          msg = `${(e as { code: string }).code}: ${(e as Error).message}`;
+        }
+        expect(msg).toMatch(/^EBUSY: .*still serves a queue/);
+        expect(port.isOpen).toBe(false);
+        await peer.call('closePort');
+        port.close();
         expect(pool.mempool.inUseCount()).toBe(0);
         await peer.call('cleanup');
       } finally {

@@ -72,7 +72,7 @@ export function sendFrames(net: TestNet, ns: string | null, ifname: string, fram
  * promise resolves once it listens, with a function that waits for the
  * frames (up to `count`, or after `quietSecs` of silence).
  */
-export async function startCapture(net: TestNet, ns: string | null, ifname: string, count: number, quietSecs = 2): Promise<() => Promise<Uint8Array[]>> {
+export async function startCapture(net: TestNet, ns: string | null, ifname: string, count: number, quietSecs = 10): Promise<() => Promise<Uint8Array[]>> {
   const c = net.spawn(ns, 'python3', [RAWSOCK, 'capture', ifname, String(count), String(quietSecs)]);
   let out = '';
   let err = '';

@@ -767,6 +767,19 @@ Napi::Value PacketCloseKey(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 0);
 }
 
+// packetRefs(key) -> references to the queue open under key in this process (0: none)
+Napi::Value PacketRefs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) return Errno(env, EINVAL);
+  std::string key = info[0].As<Napi::String>().Utf8Value();
+  std::lock_guard<std::mutex> lock(gMutex);
+  for (int slot = 0; slot < kMaxQueues; slot++) {
+    Queue* q = gQueues[slot].load(std::memory_order_acquire);
+    if (q != nullptr && q->key == key) return Napi::Number::New(env, q->refs);
+  }
+  return Napi::Number::New(env, 0);
+}
+
 // packetRx(handle, max) -> packets (completions and used buffers in the area) | -errno
 Napi::Value PacketRx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -869,6 +882,7 @@ void RegisterPacket(Napi::Env env, Napi::Object exports) {
   exports.Set("packetOpen", Napi::Function::New(env, PacketOpen, "packetOpen"));
   exports.Set("packetClose", Napi::Function::New(env, PacketClose, "packetClose"));
   exports.Set("packetCloseKey", Napi::Function::New(env, PacketCloseKey, "packetCloseKey"));
+  exports.Set("packetRefs", Napi::Function::New(env, PacketRefs, "packetRefs"));
   exports.Set("packetRx", Napi::Function::New(env, PacketRx, "packetRx"));
   exports.Set("packetTx", Napi::Function::New(env, PacketTx, "packetTx"));
   exports.Set("packetDrops", Napi::Function::New(env, PacketDrops, "packetDrops"));

@@ -9,6 +9,7 @@ Napi::Value PacketIfInfo(const Napi::CallbackInfo& info);
 Napi::Value PacketOpen(const Napi::CallbackInfo& info);
 Napi::Value PacketClose(const Napi::CallbackInfo& info);
 Napi::Value PacketCloseKey(const Napi::CallbackInfo& info);
+Napi::Value PacketRefs(const Napi::CallbackInfo& info);
 Napi::Value PacketRx(const Napi::CallbackInfo& info);
 Napi::Value PacketTx(const Napi::CallbackInfo& info);
 Napi::Value PacketDrops(const Napi::CallbackInfo& info);
