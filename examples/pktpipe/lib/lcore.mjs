@@ -12,6 +12,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Eal } from '@rtemem/mbuf';
+import { runRxPorts } from './ports.mjs';
 import { runRx } from './rx.mjs';
 import { runTx } from './tx.mjs';
 import { runWorker } from './worker.mjs';
@@ -32,6 +33,9 @@ import { C_ABORT, epochMs, S_LCORE, S_PID, S_STATE, SharedStats, ST_FAILED, ST_R
  * @property {number} templates
  * @property {string | null} out
  * @property {boolean} outNanos
+ * @property {string[]} ports      real ports (interface names; empty: synthetic or pcap input)
+ * @property {{ prefix: string, port: number }[] | null} routes   with real ports: the route table
+ * @property {number[] | null} macs  with real ports: 12 bytes per port, next hop's MAC then the port's own
  */
 
 /**
@@ -58,7 +62,7 @@ function run(eal, cfg, alive) {
   /** @type {LcoreEnv} */
   const env = { eal, cfg, stats, alive, ready: () => void (stats.f64[base + S_STATE] = ST_READY) };
   try {
-    if (cfg.role === 'rx') runRx(env);
+    if (cfg.role === 'rx') (cfg.ports.length > 0 ? runRxPorts : runRx)(env);
     else if (cfg.role === 'tx') runTx(env);
     else runWorker(env);
   } catch (e) {

@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Eal, MBUF_DEFAULT_BUF_SIZE, MBUF_HEADER_SIZE, Mbuf, nativeAvailable, nativeLoadError, PktmbufPool, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ, SOCKET_ID_ANY } from '@rtemem/mbuf';
 import { readPcap } from './pcap.mjs';
+import { openPorts } from './ports.mjs';
 import { dropsByReason, progressLine, snapshot, stageReport, summary } from './report.mjs';
-import { NB_PORTS } from './routes.mjs';
+import { macTableOf, NB_PORTS, neighbourMac, routesFor } from './routes.mjs';
 import {
   C_ABORT,
   C_GO,
@@ -77,7 +78,7 @@ export class PipelineError extends Error {
  * @property {string} filePrefix
  * @property {'threads' | 'procs'} mode
  * @property {number} workers
- * @property {{ kind: 'synthetic' | 'pcap', pcap: string | null, pcapPackets: number | null, loops: number, packets: number, seconds: number, seed: number, flows: number, templates: number }} input
+ * @property {{ kind: 'synthetic' | 'pcap' | 'ports', pcap: string | null, pcapPackets: number | null, loops: number, packets: number, seconds: number, seed: number, flows: number, templates: number }} input
  * @property {{ pcap: string | null, packets: number }} output
  * @property {number} elapsedSec
  * @property {number} mpps                         packets in per second over the run
@@ -86,6 +87,7 @@ export class PipelineError extends Error {
  * @property {number[]} ports
  * @property {{ name: string, size: number, cacheSize: number, dataRoomSize: number, inUseAtEnd: number, full: boolean }} pool
  * @property {{ size: number, count: number }} rings
+ * @property {{ ifname: string, port: number, mac: string, nextHop: string, stats: import('@rtemem/port').PortStats }[]} interfaces  real ports (--port)
  */
 
 /**
@@ -111,6 +113,8 @@ export async function runPipeline(opts, io) {
   const eal = Eal.init({ backend: opts.backend, filePrefix: opts.filePrefix, memory });
   /** @type {Lcore[]} */
   const lcores = [];
+  /** @type {import('@rtemem/port').Port[]} */
+  let ports = [];
   /** @type {NodeJS.Timeout | null} */
   let ticker = null;
   /** @type {(() => void) | null} */
@@ -128,8 +132,14 @@ export async function runPipeline(opts, io) {
     const flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
     const rxRings = Array.from({ length: nw }, (_, w) => Ring.create(eal, rxRingName(w), opts.ringSize, SOCKET_ID_ANY, flags));
     const txRings = Array.from({ length: nw }, (_, w) => Ring.create(eal, txRingName(w), opts.ringSize, SOCKET_ID_ANY, flags));
+    // Real ports: opened here (EPERM, ENODEV, ... before any lcore starts), their queues taken by RX and TX.
+    ports = opts.ports.length > 0 ? openPorts(eal, pool, opts.ports, opts.promiscuous) : [];
+    const nPorts = ports.length > 0 ? ports.length : NB_PORTS;
+    const nextHops = ports.map((_, p) => opts.ethDest[p] ?? neighbourMac(p));
+    const portMacs = ports.map((p) => p.macAddr);
+    const routes = ports.length > 0 ? routesFor(opts.routes, ports.length) : null;
 
-    const inputText = pcap !== null ? `${opts.pcap} (${pcap.count} packets${opts.loops !== 1 ? `, ${opts.loops === 0 ? 'looped' : `x${opts.loops}`}` : ''})` : `synthetic traffic (${opts.flows} flows)`;
+    const inputText = ports.length > 0 ? `ports ${ports.map((p, i) => `${i}: ${p.ifname} (${portMacs[i]}, next hop ${nextHops[i]})`).join(', ')}` : pcap !== null ? `${opts.pcap} (${pcap.count} packets${opts.loops !== 1 ? `, ${opts.loops === 0 ? 'looped' : `x${opts.loops}`}` : ''})` : `synthetic traffic (${opts.flows} flows)`;
     const limits = [opts.packets > 0 ? `${opts.packets} packets` : '', opts.seconds > 0 ? `${opts.seconds} s` : ''].filter(Boolean).join(' or ');
     io.log(`pktpipe: ${inputText}${limits ? `, up to ${limits}` : ''}; ${nw} workers as ${opts.procs ? 'secondary processes' : 'worker threads'}`);
     io.log(`  EAL: ${eal.backend} (${eal.backendReason}), file prefix ${eal.filePrefix}; pool of ${opts.poolSize} mbufs (cache ${cacheSize}), rings of ${opts.ringSize}`);
@@ -153,6 +163,9 @@ export async function runPipeline(opts, io) {
       ...input,
       out: opts.out,
       outNanos: pcap?.nanos ?? false,
+      ports: opts.ports,
+      routes,
+      macs: ports.length > 0 ? Array.from(macTableOf(portMacs, nextHops)) : null,
     };
     /** @type {string | null} */
     let failure = null;
@@ -208,10 +221,14 @@ export async function runPipeline(opts, io) {
       await sleep(5);
     }
     if (failure !== null) Atomics.store(ctl, C_ABORT, 1);
-    else Atomics.store(ctl, C_GO, 1);
+    else {
+      Atomics.store(ctl, C_GO, 1);
+      // Tests wait for this line before they send traffic: RX's sockets are open by now.
+      if (ports.length > 0) io.log(`pktpipe: forwarding between ${ports.map((p) => p.ifname).join(' and ')}; Ctrl-C stops`);
+    }
 
     const goMs = epochMs();
-    let prev = snapshot(stats, NB_PORTS);
+    let prev = snapshot(stats, nPorts);
     let prevMs = goMs;
     /** @type {number | null} */
     let drainFrom = null;
@@ -231,7 +248,7 @@ export async function runPipeline(opts, io) {
         }
       }
       if (opts.quiet || ++tick % 10 !== 0 || allGone) return;
-      const cur = snapshot(stats, NB_PORTS);
+      const cur = snapshot(stats, nPorts);
       io.progress(
         progressLine(prev, cur, (now - prevMs) / 1000, {
           elapsedSec: (now - goMs) / 1000,
@@ -250,15 +267,23 @@ export async function runPipeline(opts, io) {
     ticker = null;
     io.endProgress();
 
-    const end = snapshot(stats, NB_PORTS);
+    const end = snapshot(stats, nPorts);
+    // The ports' counters, then the ports closed: the mbufs posted to their RX queues go back to the pool.
+    const interfaces = ports.map((p, i) => ({ ifname: p.ifname, port: p.id, mac: portMacs[i], nextHop: nextHops[i], stats: p.stats() }));
+    for (const p of ports) p.close();
+    ports = [];
     const lastMs = Math.max(end.rx.endMs, end.tx.endMs, ...end.workers.map((w) => w.endMs));
     const elapsedSec = Math.max(0, (lastMs > 0 ? lastMs : epochMs()) - goMs) / 1000;
     const drops = dropsByReason(end.workers);
     const dropped = end.workers.reduce((a, w) => a + w.dropped, 0);
     const workerIn = end.workers.reduce((a, w) => a + w.packets, 0);
     const workerOut = end.workers.reduce((a, w) => a + w.out, 0);
+    // TX drops only what a port would not take (real ports).
     const consistent =
-      end.rx.out === workerIn && workerOut === end.tx.packets && end.rx.packets === end.tx.out + dropped && Object.values(drops).reduce((a, b) => a + b, 0) === dropped;
+      end.rx.out === workerIn &&
+      workerOut === end.tx.packets &&
+      end.rx.packets === end.tx.out + dropped + end.tx.dropped &&
+      Object.values(drops).reduce((a, b) => a + b, 0) === dropped;
     const inUse = pool.mempool.inUseCount();
     const full = pool.mempool.isFull();
     const aborted = failure !== null;
@@ -276,7 +301,7 @@ export async function runPipeline(opts, io) {
       mode: opts.procs ? 'procs' : 'threads',
       workers: nw,
       input: {
-        kind: pcap !== null ? 'pcap' : 'synthetic',
+        kind: ports.length > 0 || interfaces.length > 0 ? 'ports' : pcap !== null ? 'pcap' : 'synthetic',
         ...input,
         pcapPackets: pcap?.count ?? null,
       },
@@ -288,10 +313,11 @@ export async function runPipeline(opts, io) {
         workers: end.workers.map((w) => stageReport(w, elapsedSec)),
         tx: stageReport(end.tx, elapsedSec),
       },
-      packets: { in: end.rx.packets, out: end.tx.out, dropped, dropsByReason: drops, consistent },
+      packets: { in: end.rx.packets, out: end.tx.out, dropped: dropped + end.tx.dropped, dropsByReason: end.tx.dropped > 0 ? { ...drops, 'tx-refused': end.tx.dropped } : drops, consistent },
       ports: end.tx.ports,
       pool: { name: POOL_NAME, size: pool.mempool.size, cacheSize, dataRoomSize: pool.dataRoomSize, inUseAtEnd: inUse, full },
       rings: { size: opts.ringSize, count: 2 * nw },
+      interfaces,
     };
     io.log(summary(report));
     return report;
@@ -302,6 +328,13 @@ export async function runPipeline(opts, io) {
       process.off('SIGTERM', onSignal);
     }
     await Promise.all(lcores.filter((l) => !l.gone).map((l) => l.kill()));
+    for (const p of ports) {
+      try {
+        p.close();
+      } catch {
+        // EBUSY from a killed lcore's queue: the EAL goes anyway.
+      }
+    }
     eal.cleanup();
   }
 }

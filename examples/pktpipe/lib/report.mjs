@@ -213,7 +213,7 @@ export function table(rows, right = []) {
  */
 export function summary(r) {
   const lines = [];
-  const input = r.input.kind === 'pcap' ? `${r.input.pcap} x${r.input.loops === 0 ? '∞' : r.input.loops}` : `synthetic (seed ${r.input.seed}, ${r.input.flows} flows, ${r.input.templates} distinct packets)`;
+  const input = r.input.kind === 'ports' ? `ports ${r.interfaces.map((i) => i.ifname).join(', ')}` : r.input.kind === 'pcap' ? `${r.input.pcap} x${r.input.loops === 0 ? '∞' : r.input.loops}` : `synthetic (seed ${r.input.seed}, ${r.input.flows} flows, ${r.input.templates} distinct packets)`;
   lines.push(`pktpipe: ${r.stopped}, ${r.elapsedSec.toFixed(2)} s, input ${input}`);
   lines.push(
     `  backend ${r.backend} (${formatSize(r.pageSize)} pages), file prefix ${r.filePrefix}, ${r.workers} workers as ${r.mode === 'procs' ? 'secondary processes' : 'worker threads'}`,
@@ -251,6 +251,14 @@ export function summary(r) {
     lines.push(table([['  drop reason', 'packets'], ...reasons.map(([k, v]) => [`  ${k}`, String(v)])], [false, true]));
   }
   lines.push(`output ports: ${r.ports.map((n, p) => `${p}: ${n}`).join(', ')}`);
+  if (r.interfaces.length > 0) {
+    /** @type {string[][]} */
+    const ifRows = [['  port', 'interface', 'mac', 'rx packets', 'tx packets', 'imissed', 'ierrors', 'oerrors', 'rx nombuf']];
+    for (const i of r.interfaces) {
+      ifRows.push([`  ${i.port}`, i.ifname, i.mac, String(i.stats.ipackets), String(i.stats.opackets), String(i.stats.imissed), String(i.stats.ierrors), String(i.stats.oerrors), String(i.stats.rxNombuf)]);
+    }
+    lines.push(table(ifRows, [false, false, false, true, true, true, true, true, true]));
+  }
   if (r.output.pcap !== null) lines.push(`wrote ${r.output.packets} packets to ${r.output.pcap}`);
   lines.push(
     `pool ${r.pool.name}: ${r.pool.size} mbufs, ${r.pool.inUseAtEnd} in use at the end -> ${r.pool.full ? 'full (every mbuf came back)' : 'NOT FULL (mbufs leaked)'}`,

@@ -38,7 +38,7 @@ export function neighbourMac(port) {
 }
 
 /** @param {string} mac */
-function macBytes(mac) {
+export function macBytes(mac) {
   return mac.split(':').map((h) => parseInt(h, 16));
 }
 
@@ -59,5 +59,40 @@ export function macTable(nbPorts = NB_PORTS) {
 export function defaultRouteTable() {
   const t = new RouteTable();
   for (const r of DEFAULT_ROUTES) t.add(r.prefix, r.port);
+  return t;
+}
+
+/**
+ * The routes of a run on `nbPorts` real ports: the given ones, or the
+ * default ones with each port taken modulo the number of ports.
+ * @param {{ prefix: string, port: number }[] | null} routes
+ * @param {number} nbPorts
+ */
+export function routesFor(routes, nbPorts) {
+  return routes ?? DEFAULT_ROUTES.map((r) => ({ prefix: r.prefix, port: r.port % nbPorts }));
+}
+
+/**
+ * A route table of `routes`.
+ * @param {{ prefix: string, port: number }[]} routes
+ */
+export function routeTable(routes) {
+  const t = new RouteTable();
+  for (const r of routes) t.add(r.prefix, r.port);
+  return t;
+}
+
+/**
+ * The MAC table (as macTable) of real ports: each port's own MAC as the
+ * source, its next hop's as the destination.
+ * @param {string[]} own
+ * @param {string[]} next
+ */
+export function macTableOf(own, next) {
+  const t = new Uint8Array(own.length * 12);
+  own.forEach((mac, p) => {
+    t.set(macBytes(next[p] ?? neighbourMac(p)), p * 12);
+    t.set(macBytes(mac), p * 12 + 6);
+  });
   return t;
 }

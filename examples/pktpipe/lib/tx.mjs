@@ -2,13 +2,15 @@
 /**
  * The TX lcore: polls every worker's TX ring, counts packets per output
  * port, writes each packet (every segment of a chain) to the pcap file when
- * there is one, and frees the mbufs in bulk. Done when every worker is done
- * and the rings are empty.
+ * there is one, and frees the mbufs in bulk, or, with real ports, sends
+ * each out of its port's TX queue 0 (which frees it). Done when every
+ * worker is done and the rings are empty.
  *
  * @see rte_eth_tx_burst in DPDK
  */
 import { LIST_SPAN, Mbuf, Ring } from '@rtemem/mbuf';
 import { PcapWriter } from './pcap.mjs';
+import { lookupPorts, sendAll } from './ports.mjs';
 import {
   Backoff,
   BURST,
@@ -17,6 +19,7 @@ import {
   epochMs,
   MAX_PORTS,
   S_BYTES,
+  S_DROPS,
   S_END_MS,
   S_IDLE,
   S_OUT,
@@ -71,7 +74,14 @@ export function runTx(env) {
   const { ctl, f64 } = stats;
   const base = stats.at(stats.txSlot, 0);
   const backoff = new Backoff(ctl, env.alive, f64, base + S_IDLE_MS);
+  const ports = cfg.ports.length > 0 ? lookupPorts(eal, cfg.ports) : null;
+  const nPorts = ports?.length ?? 0;
+  const perPort = Array.from({ length: nPorts }, () => new Float64Array(BURST));
+  const perPortN = new Int32Array(nPorts);
+  const unrouted = new Float64Array(BURST);
+  const sendBackoff = new Backoff(ctl, env.alive);
   try {
+    if (ports !== null) for (const p of ports) p.txQueueStart(0);
     env.ready();
     if (!waitGo(ctl, env.alive)) return;
     f64[base + S_STATE] = ST_RUNNING;
@@ -82,6 +92,7 @@ export function runTx(env) {
       // Workers publish their last enqueue before they count themselves done.
       if (!finishing && Atomics.load(ctl, C_WORKERS_DONE) === nw) finishing = true;
       let got = 0;
+      let unroutedN = 0;
       for (let w = 0; w < nw; w++) {
         const n = rings[w].dequeueBurst(burst, BURST);
         if (n === 0) continue;
@@ -95,6 +106,10 @@ export function runTx(env) {
           const pktLen = l.u32[(o >>> 2) + F_PKT_LEN];
           const port = l.u16[(o >>> 1) + F_PORT];
           if (port < MAX_PORTS) f64[base + S_PORT_BASE + port]++;
+          if (ports !== null) {
+            if (port < nPorts) perPort[port][perPortN[port]++] = m;
+            else unrouted[unroutedN++] = m;
+          }
           bytes += pktLen;
           if (writer !== null) {
             const tso = (o + tsOff) >>> 2;
@@ -117,9 +132,20 @@ export function runTx(env) {
             }
           }
         }
-        mb.freeBulk(burst, n);
+        let dropped = 0;
+        if (ports === null) mb.freeBulk(burst, n);
+        else {
+          for (let p = 0; p < nPorts; p++) {
+            if (perPortN[p] !== 0) dropped += sendAll(ports[p], perPort[p], perPortN[p], mb, sendBackoff, ctl);
+            perPortN[p] = 0;
+          }
+          if (unroutedN !== 0) mb.freeBulk(unrouted, unroutedN);
+          dropped += unroutedN;
+          unroutedN = 0;
+        }
         f64[base + S_PKTS] += n;
-        f64[base + S_OUT] += n;
+        f64[base + S_OUT] += n - dropped;
+        f64[base + S_DROPS] += dropped;
         f64[base + S_BYTES] += bytes;
       }
       if (got !== 0) {
@@ -133,6 +159,7 @@ export function runTx(env) {
     f64[base + S_END_MS] = epochMs();
   } finally {
     writer?.close();
+    if (ports !== null) for (const p of ports) p.close();
   }
   f64[base + S_STATE] = ST_DONE;
 }

@@ -10,7 +10,7 @@
  */
 import { LIST_SPAN, Mbuf, Ring } from '@rtemem/mbuf';
 import { PARSE_SLOTS, processPacket } from './packet.mjs';
-import { defaultRouteTable, macTable, NB_PORTS } from './routes.mjs';
+import { defaultRouteTable, macTable, NB_PORTS, routeTable } from './routes.mjs';
 import { enqueueAll } from './rx.mjs';
 import {
   Backoff,
@@ -52,8 +52,9 @@ export function runWorker(env) {
   const outRing = Ring.lookup(eal, txRingName(w));
   if (inRing === null || outRing === null) throw new Error(`rings of worker ${w} not found`);
   const mb = Mbuf.of(eal);
-  const fib = defaultRouteTable();
-  const macs = macTable(NB_PORTS);
+  // Real ports: their routes and MACs, from the primary; else the demo's four.
+  const fib = cfg.routes !== null ? routeTable(cfg.routes) : defaultRouteTable();
+  const macs = cfg.macs !== null ? Uint8Array.from(cfg.macs) : macTable(NB_PORTS);
   const r = new Int32Array(PARSE_SLOTS);
   const burst = new Float64Array(BURST);
   const fwd = new Float64Array(BURST);

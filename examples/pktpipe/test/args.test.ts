@@ -52,6 +52,18 @@ describe('options', () => {
     [['--workers'], /argument missing/],
     [['--file-prefix', '../x'], /--file-prefix/],
     [['--out', ''], /--out needs a value/],
+    [['--port', 'a', '--pcap', 'x.pcap'], /use one of them/],
+    [['--port', 'a', '--seed', '1'], /not with --port/],
+    [['--port', 'a', '--port', 'a'], /named twice/],
+    [['--port', 'has space'], /interface name/],
+    [['--port', 'x'.repeat(16)], /interface name/],
+    [['--ports', ''], /comma-separated/],
+    [['--route', '10.0.0.0/8=0'], /use it with --port/],
+    [['--port', 'a', '--route', '10.0.0.0/8=1'], /names port 1; the ports are 0..0/],
+    [['--port', 'a', '--route', '10.0.0.0/33=0'], /bad prefix/],
+    [['--port', 'a', '--route', 'ten=0'], /PREFIX\/LEN=PORT/],
+    [['--port', 'a', '--eth-dest', '0,zz:00:00:00:00:00'], /PORT,MAC/],
+    [['--port', 'a', '--eth-dest', '1,02:00:00:00:00:01'], /names port 1/],
   ];
   for (const [argv, msg] of bad) {
     it(`usage error: ${argv.join(' ')}`, () => {
@@ -60,8 +72,25 @@ describe('options', () => {
     });
   }
 
+  it('--port / --ports: real ports, no time limit by default, routes and next hops', () => {
+    const o = parseOptions(['--port', 'veth0', '--ports', 'veth1,veth2', '--route', '10.9.1.0/24=1', '--route', '2001:db8::/32=2', '--eth-dest', '2,02:AA:00:00:00:02', '--promiscuous']);
+    expect(o).toMatchObject({
+      ports: ['veth0', 'veth1', 'veth2'],
+      seconds: 0,
+      packets: 0,
+      routes: [
+        { prefix: '10.9.1.0/24', port: 1 },
+        { prefix: '2001:db8::/32', port: 2 },
+      ],
+      ethDest: { 2: '02:aa:00:00:00:02' },
+      promiscuous: true,
+    });
+    expect(parseOptions(['--ports', 'a,b', '--seconds', '3'])).toMatchObject({ ports: ['a', 'b'], routes: null, seconds: 3 });
+    expect(parseOptions([])).toMatchObject({ ports: [], routes: null, promiscuous: false });
+  });
+
   it('help names every option', () => {
-    for (const opt of ['--pcap', '--loops', '--packets', '--seconds', '--out', '--json', '--workers', '--procs', '--backend', '--file-prefix', '--pool-size', '--ring-size', '--quiet', '--seed', '--flows', '--templates']) {
+    for (const opt of ['--port', '--ports', '--route', '--eth-dest', '--promiscuous', '--pcap', '--loops', '--packets', '--seconds', '--out', '--json', '--workers', '--procs', '--backend', '--file-prefix', '--pool-size', '--ring-size', '--quiet', '--seed', '--flows', '--templates']) {
       expect(HELP).toContain(opt);
     }
   });

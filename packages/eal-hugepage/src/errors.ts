@@ -51,6 +51,7 @@ const NAMES: Record<number, string> = {
   38: 'ENOSYS',
   75: 'EOVERFLOW',
   95: 'ENOTSUP',
+  100: 'ENETDOWN',
   105: 'ENOBUFS',
   110: 'ETIMEDOUT',
 };

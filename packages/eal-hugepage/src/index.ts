@@ -34,3 +34,26 @@ export { alignCeil, alignFloor, alignPow2, hex, iovaFromWords, iovaToWords, isPo
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';
 export { wasmMemoryOf, wasmMemoryEnabled, registerWasmMemory, WASM_MAX_PAGES, type WasmListMemory, type WasmMemory } from './wasm-memory.js';
+export {
+  interfaceInfo,
+  PacketQueue,
+  pktAreaSize,
+  pktAreaOffsets,
+  PKT_Q_POSTED,
+  PKT_Q_CAPACITY,
+  PKT_Q_BUF_OFFSET,
+  PKT_Q_BUF_CAP,
+  PKT_Q_MAX_SEGS,
+  PKT_Q_MAX_FRAME,
+  PKT_Q_ERRORS,
+  PKT_Q_USED,
+  PKT_Q_HEADER,
+  PKT_ENTRY_BYTES,
+  PKT_ST_VLAN,
+  PKT_ST_CSUM_NOT_READY,
+  PKT_ST_CSUM_VALID,
+  PKT_TX_EOP,
+  PKT_TX_ERR,
+  type InterfaceInfo,
+  type PacketQueueOptions,
+} from './packet.js';

@@ -32,7 +32,7 @@ import {
 const require = createRequire(import.meta.url);
 const ATTW = join(dirname(require.resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const LAYERS = ['eal-hugepage', 'memseg', 'malloc-heap', 'memzone', 'ring', 'mempool', 'mbuf'].map((d) => `@rtemem/${d}`);
+const LAYERS = ['eal-hugepage', 'memseg', 'malloc-heap', 'memzone', 'ring', 'mempool', 'mbuf', 'port'].map((d) => `@rtemem/${d}`);
 const ROOT_ENGINES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
 const packages = publishablePackages();

@@ -1,6 +1,7 @@
 // Module entry: a flat table of functions. The ABI number lets the
 // TypeScript loader refuse a binary built from other sources.
 #include "native.h"
+#include "packet.h"
 
 namespace rtemem {
 
@@ -26,6 +27,7 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   RegisterMembarrier();
   exports.Set("wasmMemoryMap", Napi::Function::New(env, WasmMemoryMap, "wasmMemoryMap"));
   exports.Set("wasmMemoryView", Napi::Function::New(env, WasmMemoryView, "wasmMemoryView"));
+  RegisterPacket(env, exports);
   return exports;
 }
 
