@@ -1,5 +1,5 @@
 /**
- * Number formatting for the text output: byte sizes, hex addresses, counts.
+ * Number formatting for the text output: byte sizes, counts (hex is @rtemem/eal-hugepage's).
  */
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -18,11 +18,6 @@ export function formatBytes(bytes: number): string {
   }
   const text = Number.isInteger(v) ? String(v) : (Math.round(v * 10) / 10).toString();
   return `${bytes < 0 ? '-' : ''}${text} ${UNITS[u]}`;
-}
-
-/** `0x`-prefixed hex of a non-negative integer (number or bigint). */
-export function hex(n: number | bigint): string {
-  return `0x${n.toString(16)}`;
 }
 
 /** A page size as mount(8) and the kernel take it in `pagesize=`: `2M`, `1G`, `64K`. */

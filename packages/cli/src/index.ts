@@ -9,7 +9,7 @@
 export { main, version, USAGE } from './main.js';
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, UsageError, CliError, type Io, processIo } from './errors.js';
 export { table, type Cell, type Column, type TableOptions } from './table.js';
-export { formatBytes, hex, pageSizeOption, percent } from './format.js';
+export { formatBytes, pageSizeOption, percent } from './format.js';
 export {
   hugepagesReport,
   renderHugepages,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, hex, pageSizeOption, percent, table } from '../src/index.js';
+import { hex } from '@rtemem/mempool';
+import { formatBytes, pageSizeOption, percent, table } from '../src/index.js';
 
 describe('table', () => {
   it('aligns text left and numbers right, headers with their column, no trailing spaces', () => {

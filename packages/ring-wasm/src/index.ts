@@ -8,8 +8,9 @@
  * @packageDocumentation
  */
 export * from '@rtemem/memzone';
+export { WasmRing } from './ring.js';
+// Shared with @rtemem/ring (defined and documented there).
 export {
-  WasmRing,
   RING_F_SP_ENQ,
   RING_F_SC_DEQ,
   RING_F_EXACT_SZ,
@@ -22,5 +23,5 @@ export {
   RING_NAMESIZE,
   isOutput,
   type ZcData,
-} from './ring.js';
+} from '@rtemem/ring';
 export { STRICT as WASM_RING_STRICT } from './module.js';

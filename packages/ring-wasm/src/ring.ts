@@ -46,61 +46,32 @@ import {
 } from './layout.js';
 import { ringExports } from './module.js';
 
-/** Single-producer enqueue. @see RING_F_SP_ENQ */
-export const RING_F_SP_ENQ = 0x1;
-/** Single-consumer dequeue. @see RING_F_SC_DEQ */
-export const RING_F_SC_DEQ = 0x2;
-/** `count` is the capacity; the ring is sized to the next power of two above it. @see RING_F_EXACT_SZ */
-export const RING_F_EXACT_SZ = 0x4;
-/** Multi-producer RTS enqueue. @see RING_F_MP_RTS_ENQ */
-export const RING_F_MP_RTS_ENQ = 0x8;
-/** Multi-consumer RTS dequeue. @see RING_F_MC_RTS_DEQ */
-export const RING_F_MC_RTS_DEQ = 0x10;
-/** Multi-producer HTS enqueue. @see RING_F_MP_HTS_ENQ */
-export const RING_F_MP_HTS_ENQ = 0x20;
-/** Multi-consumer HTS dequeue. @see RING_F_MC_HTS_DEQ */
-export const RING_F_MC_HTS_DEQ = 0x40;
-/** Largest ring size. @see RTE_RING_SZ_MASK */
-export const RING_SZ_MASK = 0x7fffffff;
-/** Memzone names of rings start with this. @see RTE_RING_MZ_PREFIX */
-export const RING_MZ_PREFIX = 'RG_';
-/** Longest ring name in bytes (memzone names are 31 bytes at most). @see RTE_RING_NAMESIZE */
-export const RING_NAMESIZE = 29;
+// The flags, names and zero-copy descriptor are @rtemem/ring's: the two
+// implementations share them as they share the layout (one definition).
+import {
+  isOutput,
+  RING_F_EXACT_SZ,
+  RING_F_MC_HTS_DEQ,
+  RING_F_MC_RTS_DEQ,
+  RING_F_MP_HTS_ENQ,
+  RING_F_MP_RTS_ENQ,
+  RING_F_SC_DEQ,
+  RING_F_SP_ENQ,
+  RING_MZ_PREFIX,
+  RING_NAMESIZE,
+  RING_SZ_MASK,
+  type ZcData,
+} from '@rtemem/ring';
 
 const RING_F_MASK = 0x7f;
 const PROD_FLAGS = RING_F_SP_ENQ | RING_F_MP_RTS_ENQ | RING_F_MP_HTS_ENQ;
 const CONS_FLAGS = RING_F_SC_DEQ | RING_F_MC_RTS_DEQ | RING_F_MC_HTS_DEQ;
 const SYNC_NAMES = ['MP/MC', 'SP/SC', 'RTS', 'HTS'];
 
-/**
- * True for what a dequeue, a pop or a mempool get may write numbers into: a
- * Float64Array (or another typed array of numbers), or an Array that can
- * grow (not frozen or sealed). Checked before anything moves.
- */
-export function isOutput(out: unknown): boolean {
-  if (out instanceof Float64Array) return true;
-  if (Array.isArray(out)) return Object.isExtensible(out);
-  return ArrayBuffer.isView(out) && !(out instanceof DataView) && !(out instanceof BigInt64Array) && !(out instanceof BigUint64Array);
-}
-
 function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a frozen or sealed Array';
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? 'a bigint' : String(v);
   return (v as object).constructor?.name ?? 'an object';
-}
-
-/**
- * Where a zero-copy start's elements lie: `n1` slots from slot index
- * `ptr1`, then `n2` from `ptr2` (0) when they wrap past the end of the ring.
- * Indexes are slots: `ring.slots[ptr]` on esize 8 rings, word
- * `ptr * esize / 4` of `ring.slotsU32` on any. Pass the same object every
- * time: it is written, never kept. @see struct rte_ring_zc_data
- */
-export interface ZcData {
-  ptr1: number;
-  n1: number;
-  ptr2: number;
-  n2: number;
 }
 
 // The optional free_space / available argument: checked before anything moves.

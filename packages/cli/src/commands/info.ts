@@ -30,7 +30,8 @@ import {
   STACK_MZ_PREFIX,
 } from '@rtemem/mempool';
 import { CliError, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from '../errors.js';
-import { formatBytes, hex, percent } from '../format.js';
+import { formatBytes, percent } from '../format.js';
+import { hex } from '@rtemem/mempool';
 import { table } from '../table.js';
 
 // The memzone name prefix of a pool's header zone (rte_mempool's "MP_"); not
