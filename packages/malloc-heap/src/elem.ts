@@ -13,7 +13,7 @@
  *
  * @see lib/eal/common/malloc_elem.c in DPDK
  */
-import { alignCeil, alignFloor, type MemsegListMap } from '@rtemem/eal-hugepage';
+import type { MemsegListMap } from '@rtemem/eal-hugepage';
 import { Journal } from './journal.js';
 import {
   EL_FL_INDEX,
@@ -49,6 +49,24 @@ export function freeListIndex(size: number): number {
   const log2 = 32 - Math.clz32(size - 1);
   const index = (log2 - 8 + 1) >> 1;
   return index < NUM_FREELISTS - 1 ? index : NUM_FREELISTS - 1;
+}
+
+/*
+ * alignFloor/alignCeil of @rtemem/eal-hugepage (common.ts) divide in floating
+ * point (Math.floor(x / a) * a); these use an integer remainder, which V8
+ * keeps in int32 registers for the addresses of list 1. Kept for startPoint,
+ * which every locked allocation calls: with the common helpers the bench's
+ * "random 16..4096, 1000 live" churn took 4-10% more CPU time per step
+ * (three interleaved A/B runs of 12 processes each, CPU time: 88 -> 97 ns),
+ * with these it is as before (0.98-1.01). Exact for x >= 0 and a power of
+ * two a, which is all the heap passes.
+ */
+function alignDown(x: number, a: number): number {
+  return x - (x % a);
+}
+
+function alignUp(x: number, a: number): number {
+  return alignDown(x + a - 1, a);
 }
 
 /**
@@ -298,10 +316,10 @@ export class HeapCore extends Journal {
     let elemSize = this.size(e);
     while (elemSize >= size) {
       let end = e + elemSize;
-      let data = alignFloor(end - size, align);
+      let data = alignDown(end - size, align);
       if (bound !== 0 && Math.floor(data / bound) !== Math.floor((end - 1) / bound)) {
-        end = alignFloor(end, bound);
-        data = alignFloor(end - size, align);
+        end = alignDown(end, bound);
+        data = alignDown(end - size, align);
         end = data + size;
         if (Math.floor((end - 1) / bound) !== Math.floor(data / bound)) return 0;
       }
@@ -325,14 +343,14 @@ export class HeapCore extends Journal {
   maxContig(e: number, align: number): number {
     const page = this.listOf(e)!.pageSize;
     const dataEnd = e + this.size(e);
-    let start = alignCeil(e + ELEM_HEADER_LEN, align);
+    let start = alignUp(e + ELEM_HEADER_LEN, align);
     if (start >= dataEnd) return 0;
     let max = 0;
-    let pageStart = alignFloor(start, page);
+    let pageStart = alignDown(start, page);
     while (pageStart < dataEnd) {
       const pageEnd = Math.min(pageStart + page, dataEnd);
       if (!this.memory.isIovaContig(start, pageEnd - start)) {
-        start = alignCeil(pageStart, align);
+        start = alignUp(pageStart, align);
         if (start >= dataEnd) break;
       }
       max = Math.max(max, pageEnd - start);
