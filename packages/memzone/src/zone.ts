@@ -5,22 +5,18 @@
  *
  * @see struct rte_memzone in lib/eal/include/rte_memzone.h (DPDK)
  */
-import { type Eal, iovaFromWords, RteError } from '@rtemem/eal-hugepage';
+import { iovaFromWords, RteError } from '@rtemem/eal-hugepage';
 import { Memory } from '@rtemem/memseg';
+import type { Memzones } from './memzone.js';
 import { MZE_ADDR, MZE_FLAGS, MZE_HUGEPAGE_SZ, MZE_IOVA_HI, MZE_IOVA_LO, MZE_LEN, MZE_SERIAL, MZE_SOCKET, MZE_STATE, MZS_LIVE } from './layout.js';
-
-/** What a handle needs of its maker (Memzones). */
-export interface ZoneOwner {
-  readonly eal: Eal;
-}
 
 // Let Memzones read a handle's private fields (and recognise a real handle)
 // without making an object per call.
-let ownerOfZone: (mz: unknown) => ZoneOwner | null;
+let ownerOfZone: (mz: unknown) => Memzones | null;
 let serialOfZone: (mz: Memzone) => number;
 
 /** @internal The Memzones that made `mz`, or null when `mz` is no handle. */
-export function ownerOf(mz: unknown): ZoneOwner | null {
+export function ownerOf(mz: unknown): Memzones | null {
   return ownerOfZone(mz);
 }
 
@@ -61,7 +57,7 @@ export class Memzone {
   readonly flags: number;
   /** Slot of the zone in the memzone table (0 .. MAX_MEMZONE-1). */
   readonly index: number;
-  readonly #owner: ZoneOwner;
+  readonly #owner: Memzones;
   readonly #serial: number;
   readonly #u32: Uint32Array;
   readonly #entry: number;
@@ -70,7 +66,7 @@ export class Memzone {
   #view: Uint8Array | null = null;
 
   /** @internal Made by {@link Memzones}; a handle built any other way is not accepted by `free`. */
-  constructor(owner: ZoneOwner, index: number, entry: number, name: string) {
+  constructor(owner: Memzones, index: number, entry: number, name: string) {
     const u32 = owner.eal.config.u32;
     const f64 = owner.eal.config.f64;
     this.name = name;
