@@ -1,27 +1,21 @@
 /**
- * Malloc elements and heaps in shared memory: free lists, split, join,
- * aligned placement within bounds, adding and hiding memory. Every method
- * here runs with the heap's lock held (see heap.ts), in any thread or
- * process.
+ * Malloc elements in shared memory: header fields, free lists, the
+ * address-ordered list, split and join, placement of an aligned block inside
+ * a free element, and the element-level alloc, free, resize and hide. Every
+ * method here runs with the heap's lock held (see journal.ts), in any thread
+ * or process, and writes through the journal.
  *
  * An element is a 64-byte header followed by its data; elements of a heap
  * are linked in address order (prev/next), free ones also on one of 13 free
- * lists by size. Allocation takes the first element that fits, searching
- * from the request's size class up, and places the block at the element's
- * end (DPDK's rule), splitting off what is left when it can hold a header
- * plus 64 bytes and padding otherwise.
+ * lists by size. A block is placed at the element's end (DPDK's rule),
+ * splitting off what is left when it can hold a header plus 64 bytes and
+ * padding otherwise. Finding the element is find.ts.
  *
- * @see lib/eal/common/malloc_elem.c, malloc_heap.c in DPDK
+ * @see lib/eal/common/malloc_elem.c in DPDK
  */
-import { type ConfigRegion, type Eal, type MemsegListMap, RteError } from '@rtemem/memseg';
-import type { Memory } from '@rtemem/memseg';
+import type { MemsegListMap } from '@rtemem/eal-hugepage';
+import { Journal } from './journal.js';
 import {
-  J_COUNT,
-  J_ENTRIES,
-  J_GROW_ADDR,
-  J_GROW_LEN,
-  JOURNAL_BYTES,
-  JOURNAL_ENTRIES,
   EL_FL_INDEX,
   EL_FL_NEXT,
   EL_FL_PREV,
@@ -38,20 +32,15 @@ import {
   ELEM_MAGIC,
   ELEM_OVERHEAD,
   ELEM_PAD,
-  HEAP_BYTES,
-  HEAPS_OFF,
   HP_ALLOC_COUNT,
   HP_FIRST,
   HP_FREE_HEADS,
   HP_LAST,
   HP_TOTAL,
   MIN_SPLIT,
-  SPAN,
   NUM_FREELISTS,
+  SPAN,
 } from './layout.js';
-
-/** Elements looked at per free list in the first, bounded pass of a search. */
-const SCAN_LIMIT = 32;
 
 /** Free list index of a data size. @see malloc_elem_free_list_index */
 export function freeListIndex(size: number): number {
@@ -62,218 +51,32 @@ export function freeListIndex(size: number): number {
   return index < NUM_FREELISTS - 1 ? index : NUM_FREELISTS - 1;
 }
 
-/**
- * Test hook, called after every journaled write with the number of writes
- * the current locked operation has made (crash tests stop a process there).
+/*
+ * alignFloor/alignCeil of @rtemem/eal-hugepage (common.ts) divide in floating
+ * point (Math.floor(x / a) * a); these use an integer remainder, which V8
+ * keeps in int32 registers for the addresses of list 1. Kept for startPoint,
+ * which every locked allocation calls: with the common helpers the bench's
+ * "random 16..4096, 1000 live" churn took 4-10% more CPU time per step
+ * (three interleaved A/B runs of 12 processes each, CPU time: 88 -> 97 ns),
+ * with these it is as before (0.98-1.01). Exact for x >= 0 and a power of
+ * two a, which is all the heap passes.
  */
-let faultHook: ((writes: number) => void) | null = null;
-
-/** @internal Sets (or clears, with null) the crash-test hook. */
-export function setHeapFaultHook(fn: ((writes: number) => void) | null): void {
-  faultHook = fn;
-}
-
-function floorAlign(x: number, a: number): number {
+function alignDown(x: number, a: number): number {
   return x - (x % a);
 }
 
-function ceilAlign(x: number, a: number): number {
-  return floorAlign(x + a - 1, a);
+function alignUp(x: number, a: number): number {
+  return alignDown(x + a - 1, a);
 }
 
-/** Shared element and heap state, seen from one thread. */
-export class HeapCore {
-  readonly eal: Eal;
-  readonly cfg: ConfigRegion;
-  readonly memory: Memory;
-  /** Offset of the heap area in the config. */
-  readonly area: number;
-  /** List views by list index (refreshed when external memory is attached). */
-  readonly lists: (MemsegListMap | undefined)[] = [];
-  /** Offset of the journal area in the config. */
-  readonly journal: number;
-  // The journal of the operation in progress: u32 index of its count word
-  // (0: not journaling), u32 index of entry 0, entries written.
-  #jCount = 0;
-  #jEntries = 0;
-  #jn = 0;
-
-  constructor(eal: Eal, memory: Memory, area: number, journal: number) {
-    this.eal = eal;
-    this.cfg = eal.config;
-    this.memory = memory;
-    this.area = area;
-    this.journal = journal;
-    this.refreshLists();
-  }
-
-  /* ---- undo journal (see layout.ts) ---- */
-
-  /** Starts journaling an operation on heap `h` (the caller holds its lock). */
-  begin(h: number): void {
-    const off = this.journal + h * JOURNAL_BYTES;
-    this.#jCount = (off + J_COUNT) >> 2;
-    this.#jEntries = (off + J_ENTRIES) >> 2;
-    this.#jn = 0;
-  }
-
-  /** The operation so far is complete: forget its old values. */
-  commit(): void {
-    if (this.#jCount === 0) return;
-    this.cfg.f64[((this.#jCount << 2) + J_GROW_LEN) >> 3] = 0;
-    this.cfg.u32[this.#jCount] = 0;
-    this.#jn = 0;
-  }
-
-  /**
-   * Ends the journaled operation: one that did not commit (it threw half
-   * way) is rolled back.
-   */
-  end(h: number): void {
-    if (this.#jCount === 0) return;
-    this.#jCount = 0;
-    if (this.cfg.u32[(this.journal + h * JOURNAL_BYTES + J_COUNT) >> 2] !== 0) this.rollback(h);
-  }
-
-  /** Records that pages [addr, addr+len) are being added to the heap (freed again on rollback). */
-  growIntent(addr: number, len: number): void {
-    if (this.#jCount === 0) return;
-    const off = this.#jCount << 2;
-    this.cfg.f64[(off + J_GROW_ADDR) >> 3] = addr;
-    this.cfg.f64[(off + J_GROW_LEN) >> 3] = len;
-  }
-
-  /**
-   * Puts back every word the unfinished operation on heap `h` changed, last
-   * first, and gives back pages it was adding. Returns the words restored.
-   * Runs with the lock held: by a waiter that took it from a dead owner, or
-   * by the holder whose operation threw.
-   */
-  rollback(h: number): number {
-    const off = this.journal + h * JOURNAL_BYTES;
-    const cfg = this.cfg;
-    const n = Math.min(cfg.u32[(off + J_COUNT) >> 2]!, JOURNAL_ENTRIES);
-    const ent = (off + J_ENTRIES) >> 2;
-    this.refreshLists();
-    for (let i = n - 1; i >= 0; i--) {
-      const j = ent + 4 * i;
-      const li = cfg.u32[j]!;
-      const code = cfg.u32[j + 1]!;
-      const old = cfg.f64[(j >> 1) + 1]!;
-      const at = code >>> 1;
-      const wide = (code & 1) === 1;
-      const view = li === 0 ? cfg : this.lists[li];
-      // A list this process lacks (external memory of the dead process) is gone with it.
-      if (view === undefined) continue;
-      if (wide) view.f64[at >> 3] = old;
-      else view.u32[at >> 2] = old;
-    }
-    cfg.u32[(off + J_COUNT) >> 2] = 0;
-    const growLen = cfg.f64[(off + J_GROW_LEN) >> 3]!;
-    if (growLen !== 0) {
-      cfg.f64[(off + J_GROW_LEN) >> 3] = 0;
-      this.memory.freePages(cfg.f64[(off + J_GROW_ADDR) >> 3]!, growLen);
-    }
-    return n;
-  }
-
-  // Journaled stores: each records where (list index, 0 for the config;
-  // byte offset * 2 + 1 for an f64) and the old value before the word
-  // changes. The entry is complete before the count covers it, and the
-  // count before the word changes: plain stores, which the compiler and x86
-  // keep in program order (a process killed in between leaves either no
-  // entry or an entry for a word not yet changed; both roll back right).
-  // Written out in each (no shared helper taking the old value) so that no
-  // double is ever boxed: the heap's paths allocate nothing.
-
-  /** Journaled store of the f64 at byte `o` of list `m`. */
-  w64(m: MemsegListMap, o: number, v: number): void {
-    const c = this.#jCount;
-    if (c !== 0) {
-      const n = this.#jn;
-      if (n >= JOURNAL_ENTRIES) this.#overflow();
-      const u = this.cfg.u32;
-      const j = this.#jEntries + 4 * n;
-      u[j] = m.index;
-      u[j + 1] = (o << 1) | 1;
-      this.cfg.f64[(j >> 1) + 1] = m.f64[o >> 3]!;
-      this.#jn = n + 1;
-      u[c] = n + 1;
-      if (faultHook !== null) faultHook(n + 1);
-    }
-    m.f64[o >> 3] = v;
-  }
-
-  /** Journaled store of the u32 at byte `o` of list `m`. */
-  w32(m: MemsegListMap, o: number, v: number): void {
-    const c = this.#jCount;
-    if (c !== 0) {
-      const n = this.#jn;
-      if (n >= JOURNAL_ENTRIES) this.#overflow();
-      const u = this.cfg.u32;
-      const j = this.#jEntries + 4 * n;
-      u[j] = m.index;
-      u[j + 1] = o << 1;
-      this.cfg.f64[(j >> 1) + 1] = m.u32[o >> 2]!;
-      this.#jn = n + 1;
-      u[c] = n + 1;
-      if (faultHook !== null) faultHook(n + 1);
-    }
-    m.u32[o >> 2] = v;
-  }
-
-  /** Journaled store of the f64 at byte `off` of the config. */
-  c64(off: number, v: number): void {
-    const c = this.#jCount;
-    const f = this.cfg.f64;
-    if (c !== 0) {
-      const n = this.#jn;
-      if (n >= JOURNAL_ENTRIES) this.#overflow();
-      const u = this.cfg.u32;
-      const j = this.#jEntries + 4 * n;
-      u[j] = 0;
-      u[j + 1] = (off << 1) | 1;
-      f[(j >> 1) + 1] = f[off >> 3]!;
-      this.#jn = n + 1;
-      u[c] = n + 1;
-      if (faultHook !== null) faultHook(n + 1);
-    }
-    f[off >> 3] = v;
-  }
-
-  /** Journaled store of the u32 at byte `off` of the config. */
-  c32(off: number, v: number): void {
-    const c = this.#jCount;
-    const u = this.cfg.u32;
-    if (c !== 0) {
-      const n = this.#jn;
-      if (n >= JOURNAL_ENTRIES) this.#overflow();
-      const j = this.#jEntries + 4 * n;
-      u[j] = 0;
-      u[j + 1] = off << 1;
-      this.cfg.f64[(j >> 1) + 1] = u[off >> 2]!;
-      this.#jn = n + 1;
-      u[c] = n + 1;
-      if (faultHook !== null) faultHook(n + 1);
-    }
-    u[off >> 2] = v;
-  }
-
-  #overflow(): never {
-    throw new RteError('EOVERFLOW', `a heap operation changed more than ${JOURNAL_ENTRIES} words (a bug in the heap)`);
-  }
-
-  /** Re-reads which lists this thread has mapped (the array is updated in place: handles keep it). */
-  refreshLists(): void {
-    this.lists.length = 0;
-    for (const d of this.eal.listDescriptors()) this.lists[d.index] = this.eal.list(d.index);
-  }
-
+/**
+ * Shared element and heap state, seen from one thread. It extends the
+ * Journal (rather than holding one) so that each store is `this.w64(...)`
+ * on one receiver: no extra load on the locked paths, which make a few
+ * dozen stores per operation.
+ */
+export class HeapCore extends Journal {
   /* ---- heap descriptor fields (config region) ---- */
-
-  heapOff(h: number): number {
-    return this.area + HEAPS_OFF + h * HEAP_BYTES;
-  }
 
   hF64(h: number, field: number): number {
     return this.cfg.f64[(this.heapOff(h) + field) >> 3]!;
@@ -513,10 +316,10 @@ export class HeapCore {
     let elemSize = this.size(e);
     while (elemSize >= size) {
       let end = e + elemSize;
-      let data = floorAlign(end - size, align);
+      let data = alignDown(end - size, align);
       if (bound !== 0 && Math.floor(data / bound) !== Math.floor((end - 1) / bound)) {
-        end = floorAlign(end, bound);
-        data = floorAlign(end - size, align);
+        end = alignDown(end, bound);
+        data = alignDown(end - size, align);
         end = data + size;
         if (Math.floor((end - 1) / bound) !== Math.floor(data / bound)) return 0;
       }
@@ -536,88 +339,18 @@ export class HeapCore {
     return pageSizes === null || pageSizes.includes(this.listOf(e)!.pageSize);
   }
 
-  /**
-   * The first free element, from the size's class up, that can hold the
-   * block. With `hintOnly`, an element of another page size is the fallback.
-   *
-   * A first pass looks at no more than SCAN_LIMIT elements of each class
-   * before moving up (every element of a higher class holds a plain request
-   * of a lower one), so a long list of almost-fitting elements costs a
-   * bounded time; only when that finds nothing does a second pass scan every
-   * list in full, as DPDK does, so memory that can hold the block is always
-   * found. @see find_suitable_element
-   */
-  findSuitable(h: number, size: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    if (align === 64 && bound === 0 && !contig && pageSizes === null) {
-      const e = this.#findPlain(h, size + ELEM_OVERHEAD, SCAN_LIMIT);
-      return e !== 0 ? e : this.#findPlain(h, size + ELEM_OVERHEAD, 0x7fffffff);
-    }
-    let alt = 0;
-    for (let idx = freeListIndex(size); idx < NUM_FREELISTS; idx++) {
-      for (let e = this.hF64(h, HP_FREE_HEADS + idx * 8); e !== 0; e = this.f64(e, EL_FL_NEXT)) {
-        if (this.size(e) < size + ELEM_OVERHEAD || this.startPoint(e, size, align, bound, contig) === 0) continue;
-        if (this.pageSizeOk(e, pageSizes)) return e;
-        if (alt === 0) alt = e;
-      }
-    }
-    return hintOnly ? alt : 0;
-  }
-
-  // First fit for a 64-aligned, unbounded block: an element fits when it is
-  // `need` bytes or more. Looks at `limit` elements per class at most.
-  #findPlain(h: number, need: number, limit: number): number {
-    const cfg = this.cfg.f64;
-    const heads = (this.heapOff(h) + HP_FREE_HEADS) >> 3;
-    const lists = this.lists;
-    for (let idx = freeListIndex(need - ELEM_OVERHEAD); idx < NUM_FREELISTS; idx++) {
-      let e = cfg[heads + idx]!;
-      for (let n = 0; e !== 0 && n < limit; n++) {
-        const li = (e / SPAN) | 0;
-        const m = lists[li]!;
-        const off = e - li * SPAN;
-        if (m.u32[(off + EL_SIZE) >> 2]! >= need) return e;
-        e = m.f64[(off + EL_FL_NEXT) >> 3]!;
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * The free element offering the largest aligned block, and that block's
-   * size. @see find_biggest_element
-   */
-  findBiggest(h: number, align: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): { elem: number; size: number } {
-    let best = 0;
-    let bestSize = 0;
-    for (let idx = 0; idx < NUM_FREELISTS; idx++) {
-      for (let e = this.hF64(h, HP_FREE_HEADS + idx * 8); e !== 0; e = this.f64(e, EL_FL_NEXT)) {
-        if (!hintOnly && !this.pageSizeOk(e, pageSizes)) continue;
-        const dataStart = ceilAlign(e + ELEM_HEADER_LEN, align);
-        const dataEnd = e + this.size(e);
-        if (dataStart >= dataEnd) continue;
-        let cur = dataEnd - dataStart;
-        if (contig) cur = this.maxContig(e, align);
-        if (cur > bestSize) {
-          bestSize = cur;
-          best = e;
-        }
-      }
-    }
-    return { elem: best, size: floorAlign(bestSize, 64) };
-  }
-
   /** The largest IOVA-contiguous, aligned data block inside free element `e`. @see malloc_elem_find_max_iova_contig */
   maxContig(e: number, align: number): number {
     const page = this.listOf(e)!.pageSize;
     const dataEnd = e + this.size(e);
-    let start = ceilAlign(e + ELEM_HEADER_LEN, align);
+    let start = alignUp(e + ELEM_HEADER_LEN, align);
     if (start >= dataEnd) return 0;
     let max = 0;
-    let pageStart = floorAlign(start, page);
+    let pageStart = alignDown(start, page);
     while (pageStart < dataEnd) {
       const pageEnd = Math.min(pageStart + page, dataEnd);
       if (!this.memory.isIovaContig(start, pageEnd - start)) {
-        start = ceilAlign(pageStart, align);
+        start = alignUp(pageStart, align);
         if (start >= dataEnd) break;
       }
       max = Math.max(max, pageEnd - start);
@@ -659,15 +392,6 @@ export class HeapCore {
     this.setU32(ne, EL_STATE, ELEM_BUSY);
     this.flInsert(h, e);
     return ne + ELEM_HEADER_LEN;
-  }
-
-  /**
-   * Finds room and carves the block; 0 when the heap has none.
-   * @see heap_alloc
-   */
-  heapAlloc(h: number, size: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    const e = this.findSuitable(h, size, align, bound, contig, pageSizes, hintOnly);
-    return e === 0 ? 0 : this.alloc(h, e, size, align, bound, contig);
   }
 
   /** Frees busy element `e`: merged with free neighbours and put on a free list. Returns the merged element. @see malloc_elem_free */

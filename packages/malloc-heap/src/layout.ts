@@ -21,8 +21,23 @@
  * @see struct malloc_heap, struct malloc_elem in DPDK
  */
 
-/** Bytes of address space per memseg list: LIST_SPAN of @rtemem/eal-hugepage, as a literal the bundler can inline (a test checks they agree). */
-export const SPAN = 1073741824;
+/*
+ * Addresses: list index * SPAN + offset (see @rtemem/eal-hugepage). SPAN and
+ * SPAN_SHIFT repeat LIST_SPAN and LIST_SPAN_LOG2 of @rtemem/eal-hugepage as
+ * literals because the bundler inlines only constants of the package it
+ * bundles: an imported LIST_SPAN is a property load on every use in the
+ * cache fast paths. heap.test.ts checks that they agree.
+ */
+/** Bytes of address space per memseg list (LIST_SPAN). */
+export const SPAN = 1073741824; // 2 ** 30
+/** log2(SPAN) (LIST_SPAN_LOG2): the list index of an address below 2**32 is `addr >>> SPAN_SHIFT`. */
+export const SPAN_SHIFT = 30;
+/**
+ * log2 of a memseg segment entry's bytes in the config (SEG_ENTRY_BYTES of
+ * @rtemem/eal-hugepage, whose first word is the SEG_F_* state): the free
+ * fast path reads a page's state without a call. heap.test.ts checks it.
+ */
+export const SEG_ENTRY_SHIFT = 4;
 
 /** Name of the heap's area in the config region. */
 export const HEAP_AREA_NAME = 'malloc_heap';
@@ -39,6 +54,8 @@ export const HEAP_NAME_MAX_LEN = 31;
 /* Area header, 0..63 */
 export const HA_INIT = 0; // i32 HA_STATE_*
 export const HA_NEXT_EXT_SOCKET = 4; // u32 next external socket id
+export const HA_LOCK = 8; // lock words (8 B, see eal-hugepage lock.ts): initialisation, creating and naming external heaps
+export const HA_DEFAULT_HEAP = 16; // i32 heap of the main lcore's socket: SOCKET_ID_ANY tries it first
 export const HA_STATE_NONE = 0;
 export const HA_STATE_BUSY = 1;
 export const HA_STATE_READY = 2;
@@ -56,6 +73,7 @@ export const HP_ALLOC_COUNT = 112; // u32 elements handed out (busy or in an lco
 export const HP_FIRST = 120; // f64 address of the lowest element
 export const HP_LAST = 128; // f64 address of the highest element
 export const HP_FREE_HEADS = 136; // NUM_FREELISTS x f64 heads of the free lists
+// 240..255 unused
 
 export const HEAP_KIND_UNUSED = 0;
 export const HEAP_KIND_SOCKET = 1;
@@ -68,7 +86,7 @@ export const HEAP_KIND_EXTERNAL = 2;
  * elements' EL_FL_NEXT; bytes held follow from the counts.
  */
 export const CACHES_OFF = 8256; // HEAPS_OFF + MAX_HEAPS * HEAP_BYTES
-export const LCACHE_BYTES = 1088;
+export const LCACHE_BYTES = 1088; // LC_BINS + CACHE_BINS * LC_BIN_BYTES
 export const LC_HEAP = 0; // i32 heap index the cache serves, -1 when unset
 // The owner's fast path takes no lock: it sets LC_BUSY (a plain store) for
 // the length of one pop or push and backs off while LC_CLOSED is set. A
@@ -104,15 +122,22 @@ export const CACHE_BIN_BUDGET = 32768;
  *   16  f64 grow intent: bytes of those pages
  *   64  JOURNAL_ENTRIES x { u32 list index (0: the config), u32 byte offset * 2
  *       (+ 1 for an f64 word), f64 old value }
+ *
+ * @see Journal in journal.ts
  */
 export const JOURNAL_AREA_NAME = 'malloc_heap_journal';
 export const J_COUNT = 0;
 export const J_GROW_ADDR = 8;
 export const J_GROW_LEN = 16;
 export const J_ENTRIES = 64;
+/* One entry */
+export const JE_LIST = 0; // u32 list index of the word (0: the config region)
+export const JE_CODE = 4; // u32 byte offset * 2, + 1 for an f64 word
+export const JE_OLD = 8; // f64 the word's value before the operation changed it
+export const JE_BYTES = 16;
 /** Words one operation may change (the largest, a grow, changes about 130). */
 export const JOURNAL_ENTRIES = 512;
-export const JOURNAL_BYTES = 8256; // J_ENTRIES + JOURNAL_ENTRIES * 16
+export const JOURNAL_BYTES = 8256; // J_ENTRIES + JOURNAL_ENTRIES * JE_BYTES
 export const JOURNAL_AREA_BYTES = 264192; // MAX_HEAPS * JOURNAL_BYTES
 
 /* Element header */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeHugepages, hugepagesFree, nativeTitle, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { type Backend, Eal, Heap, Memory } from '../src/index.js';
+import { MIN_SPLIT } from '../src/layout.js';
 
 const MiB = 1024 * 1024;
 
@@ -41,7 +42,8 @@ function growthCases(backend: Backend, retained: (eal: Eal) => number, free: () 
     const eal = init({ backend, filePrefix: uniquePrefix(`hyst_${backend}`), memory: 4 * MiB });
     const heap = Heap.of(eal);
     const mem = Memory.of(eal);
-    const fill = heap.malloc(heap.socketStats(0).greatestFreeSize - 128); // the heap is now full
+    // What is left is less than MIN_SPLIT: no element is split off, the heap is now full.
+    const fill = heap.malloc(heap.socketStats(0).greatestFreeSize - MIN_SPLIT);
     expect(fill).toBeGreaterThan(0);
     const first = heap.malloc(8192);
     const grown = mem.physmemSize();

@@ -1,7 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CACHE_MAX_SIZE, Eal, EXTERNAL_HEAP_MIN_SOCKET_ID, freeListIndex, Heap, LIST_SPAN, MAX_HEAPS, RteError, SOCKET_ID_ANY } from '../src/index.js';
-import { SPAN } from '../src/layout.js';
+import { LIST_SPAN_LOG2 } from '@rtemem/eal-hugepage';
+// Not exported by @rtemem/eal-hugepage: the layout of its config region, which SEG_ENTRY_SHIFT repeats.
+import { LOCK_BYTES, SEG_ENTRY_BYTES, SEG_STATE } from '../../eal-hugepage/src/layout.js';
+import {
+  CACHE_BINS,
+  CACHES_OFF,
+  EL_MAGIC,
+  ELEM_HEADER_LEN,
+  ELEM_OVERHEAD,
+  HA_DEFAULT_HEAP,
+  HA_LOCK,
+  HA_NEXT_EXT_SOCKET,
+  HEAP_BYTES,
+  HEAPS_OFF,
+  HP_FREE_HEADS,
+  J_ENTRIES,
+  JE_BYTES,
+  JOURNAL_AREA_BYTES,
+  JOURNAL_BYTES,
+  JOURNAL_ENTRIES,
+  LC_BIN_BYTES,
+  LC_BINS,
+  LCACHE_BYTES,
+  MIN_DATA_SIZE,
+  MIN_SPLIT,
+  NUM_FREELISTS,
+  SEG_ENTRY_SHIFT,
+  SPAN,
+  SPAN_SHIFT,
+} from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
@@ -252,15 +281,15 @@ describe('validate', () => {
     heap.validate(a);
     heap.validate(b);
     const usable = heap.usableSize(b);
-    const next = bytes(b + usable, 64);
+    const next = bytes(b + usable, ELEM_HEADER_LEN);
     const saved = next.slice();
     next.fill(0x41); // an overrun past b's end
     expect(() => heap.validate(b)).toThrow(/next element|overlaps|corrupt/);
     next.set(saved);
     heap.validate(b);
-    const hdr = bytes(a - 64, 64);
+    const hdr = bytes(a - ELEM_HEADER_LEN, ELEM_HEADER_LEN);
     const savedHdr = hdr.slice();
-    hdr[48] ^= 0xff; // the header cookie
+    hdr[EL_MAGIC] ^= 0xff; // the header cookie
     expect(codeOf(() => heap.validate(a))).toBe('EINVAL');
     expect(codeOf(() => heap.free(a))).toBe('EINVAL');
     hdr.set(savedHdr);
@@ -315,8 +344,9 @@ describe('lcore caches', () => {
     // free size as the block they make once merged (what a malloc reclaims).
     const parked = heap.socketStats(0);
     expect(parked.cacheCount).toBe(7);
-    expect(parked.cacheBytes).toBe(7 * 4032 + 7 * 64);
-    expect(parked.greatestFreeSize).toBe(7 * 4096);
+    const elem = 4032 + ELEM_OVERHEAD; // 4000 bytes rounded up to 64, and the header
+    expect(parked.cacheBytes).toBe(7 * elem);
+    expect(parked.greatestFreeSize).toBe(7 * elem);
     // Only after the cache gives them back do they merge into room for 6000 bytes.
     const big = heap.malloc(6000);
     expect(big).toBeGreaterThan(0);
@@ -406,7 +436,23 @@ describe('dumps and layout', () => {
   });
 
   it('keeps layout constants literal (so the bundler inlines them) and in step with the EAL', () => {
+    // Literal copies of the EAL's layout (the bundler inlines only its own package's constants).
     expect(SPAN).toBe(LIST_SPAN);
+    expect(SPAN_SHIFT).toBe(LIST_SPAN_LOG2);
+    expect(2 ** SPAN_SHIFT).toBe(SPAN);
+    expect(2 ** SEG_ENTRY_SHIFT).toBe(SEG_ENTRY_BYTES);
+    expect(SEG_STATE).toBe(0); // the free fast path reads the state at the entry's start
+    // Derived literals agree with their formulas, and fields do not overlap.
+    expect(HA_LOCK).toBeGreaterThan(HA_NEXT_EXT_SOCKET);
+    expect(HA_DEFAULT_HEAP).toBeGreaterThanOrEqual(HA_LOCK + LOCK_BYTES);
+    expect(HA_DEFAULT_HEAP + 4).toBeLessThanOrEqual(HEAPS_OFF);
+    expect(HP_FREE_HEADS + NUM_FREELISTS * 8).toBeLessThanOrEqual(HEAP_BYTES);
+    expect(CACHES_OFF).toBe(HEAPS_OFF + MAX_HEAPS * HEAP_BYTES);
+    expect(LCACHE_BYTES).toBe(LC_BINS + CACHE_BINS * LC_BIN_BYTES);
+    expect(CACHE_MAX_SIZE).toBe(CACHE_BINS * 64);
+    expect(MIN_SPLIT).toBe(ELEM_OVERHEAD + MIN_DATA_SIZE);
+    expect(JOURNAL_BYTES).toBe(J_ENTRIES + JOURNAL_ENTRIES * JE_BYTES);
+    expect(JOURNAL_AREA_BYTES).toBe(MAX_HEAPS * JOURNAL_BYTES);
     const src = readFileSync(new URL('../src/layout.ts', import.meta.url), 'utf8');
     const consts = [...src.matchAll(/^export const (\w+) = ([^;]+);/gm)];
     expect(consts.length).toBeGreaterThan(40);

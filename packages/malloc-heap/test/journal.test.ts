@@ -4,7 +4,7 @@
 // as it was before the operation, byte for byte, and usable.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Eal, Heap, MAX_LCORE, nativeAvailable, SEG_F_USED, segState, setHeapFaultHook } from '../src/index.js';
-import { HEAP_AREA_NAME, heapAreaBytes, JOURNAL_AREA_BYTES, JOURNAL_AREA_NAME, JOURNAL_BYTES, MAX_HEAPS } from '../src/layout.js';
+import { HEAP_AREA_NAME, heapAreaBytes, J_COUNT, JOURNAL_AREA_BYTES, JOURNAL_AREA_NAME, JOURNAL_BYTES, MAX_HEAPS } from '../src/layout.js';
 
 
 const MiB = 1024 * 1024;
@@ -35,7 +35,7 @@ function image(eal: Eal): string {
   // The journal's entries stay behind as junk; what counts is that no
   // journal is left open (every count word 0).
   const journal = eal.area(JOURNAL_AREA_NAME, JOURNAL_AREA_BYTES);
-  for (let h = 0; h < MAX_HEAPS; h++) expect(eal.config.u32[(journal + h * JOURNAL_BYTES) >> 2]).toBe(0);
+  for (let h = 0; h < MAX_HEAPS; h++) expect(eal.config.u32[(journal + h * JOURNAL_BYTES + J_COUNT) >> 2]).toBe(0);
   const parts = [digest(eal.config.u8, area, area + heapAreaBytes(MAX_LCORE))];
   for (const l of eal.lists) {
     let run = -1;

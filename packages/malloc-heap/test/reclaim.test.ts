@@ -4,7 +4,8 @@
 // where the memory is.
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Heap, type SocketStats } from '../src/index.js';
+import { Eal, ELEM_HEADER_LEN, Heap, type SocketStats } from '../src/index.js';
+import { ELEM_OVERHEAD } from '../src/layout.js';
 
 const PEER = new URL('./fixtures/heap-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -39,7 +40,8 @@ describe('lcore caches: stats and reclaim in one thread', () => {
     const s = heap.socketStats(0);
     expectAllFree(s);
     expect(s.cacheCount).toBe(3);
-    expect(s.cacheBytes).toBe(128 + 1088 + 4096);
+    // Each block: its size rounded up to 64, and a header.
+    expect(s.cacheBytes).toBe(64 + 1024 + 4032 + 3 * ELEM_OVERHEAD);
     // The three were carved from the front of one free element: merged back, they are all of it.
     expect(s.greatestFreeSize).toBe(s.heapTotalBytes);
     expect(heap.cacheReclaim()).toBe(3);
@@ -72,7 +74,7 @@ describe.skipIf(skipWithoutNative)(nativeTitle('lcore caches of other threads an
     expect(s.cacheCount).toBe(parked);
     expect(s.cacheBytes).toBeGreaterThan(2 * MiB);
     // Without the parked blocks the largest free element is much smaller than this.
-    const big = heap.malloc(s.greatestFreeSize - 64);
+    const big = heap.malloc(s.greatestFreeSize - ELEM_HEADER_LEN);
     expect(big, 'malloc of the greatest free size').toBeGreaterThan(0);
     expect(heap.socketStats(0).cacheCount).toBe(0);
     heap.free(big);

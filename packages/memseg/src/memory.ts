@@ -9,6 +9,8 @@
 import {
   BAD_IOVA,
   type Eal,
+  EINVAL,
+  hex,
   type ListDescriptor,
   LIST_SPAN,
   ML_F_EXTERNAL,
@@ -269,7 +271,7 @@ export class Memory {
       throw new RteError('EINVAL', `bytes(${String(addr)}, ${String(len)}): pass an rtemem address and a byte count`);
     }
     if (!this.isBacked(addr, len)) {
-      throw new RteError('EINVAL', `[0x${addr.toString(16)}, +${len}) is not memory of this EAL (outside every list, or in pages without memory)`);
+      throw new RteError('EINVAL', `[${hex(addr)}, +${len}) is not memory of this EAL (outside every list, or in pages without memory)`);
     }
     const index = Math.floor(addr / LIST_SPAN);
     const off = addr - index * LIST_SPAN;
@@ -288,9 +290,9 @@ export class Memory {
     const lines: string[] = [];
     this.walk((ms) => {
       const li = Math.floor(ms.addr / LIST_SPAN);
-      const iova = ms.iova === BAD_IOVA ? 'BAD_IOVA' : `0x${ms.iova.toString(16)}`;
+      const iova = ms.iova === BAD_IOVA ? 'BAD_IOVA' : hex(ms.iova);
       lines.push(
-        `Segment ${li}-${ms.index}: IOVA:${iova}, len:${ms.len}, addr:0x${ms.addr.toString(16)}, virt:0x${ms.va.toString(16)}, ` +
+        `Segment ${li}-${ms.index}: IOVA:${iova}, len:${ms.len}, addr:${hex(ms.addr)}, virt:${hex(ms.va)}, ` +
           `socket_id:${ms.socketId}, hugepage_sz:${ms.pageSize}${ms.doNotFree ? ', do_not_free' : ''}`,
       );
     });
@@ -341,16 +343,16 @@ export class Memory {
    */
   freePages(addr: number, len: number): number {
     const at = this.#locate(addr);
-    if (at === null || at.map === undefined || (at.d.flags & ML_F_EXTERNAL) !== 0) return -22;
+    if (at === null || at.map === undefined || (at.d.flags & ML_F_EXTERNAL) !== 0) return -EINVAL;
     const page = at.d.pageSize;
-    if (at.off % page !== 0 || len <= 0 || len % page !== 0 || at.off + len > at.d.length) return -22;
+    if (at.off % page !== 0 || len <= 0 || len % page !== 0 || at.off + len > at.d.length) return -EINVAL;
     const first = at.off / page;
     const count = len / page;
     this.eal.lockMemseg();
     try {
       for (let seg = first; seg < first + count; seg++) {
         const state = segState(this.eal.config, at.map, seg);
-        if ((state & SEG_F_USED) === 0 || (state & SEG_F_DO_NOT_FREE) !== 0) return -22;
+        if ((state & SEG_F_USED) === 0 || (state & SEG_F_DO_NOT_FREE) !== 0) return -EINVAL;
       }
       return this.eal.releasePages(at.d.index, first, count);
     } finally {

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 export * from '@rtemem/malloc-heap';
-export { Memzone, Memzones } from './memzone.js';
+export { Memzones } from './memzone.js';
+export { Memzone } from './zone.js';
 export {
   MEMZONE_2MB,
   MEMZONE_1GB,

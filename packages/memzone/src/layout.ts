@@ -63,7 +63,7 @@ export const MZE_NAME_LEN = 32; // MEMZONE_NAMESIZE
 export const MZE_ADDR = 32; // f64 rtemem address of the zone (0 while reserving before the heap answered)
 export const MZE_LEN = 40; // f64 bytes of the zone (a multiple of 64)
 export const MZE_HUGEPAGE_SZ = 48; // f64 page size of the memory under the zone
-export const MZE_IOVA_LO = 56; // u32 low word of the zone's IOVA (both words 0xffffffff: BAD_IOVA)
+export const MZE_IOVA_LO = 56; // u32 low word of the zone's IOVA (both words IOVA_UNKNOWN: BAD_IOVA)
 export const MZE_IOVA_HI = 60; // u32 high word of the zone's IOVA
 export const MZE_SOCKET = 64; // i32 socket of the heap the zone came from
 export const MZE_FLAGS = 68; // u32 MEMZONE_* flags the zone was reserved with
@@ -84,6 +84,8 @@ export const MZ_USED_WORDS = 80; // MAX_MEMZONE / 32
 export const MZ_INDEX = 328192; // MZ_USED + 384
 export const MZ_INDEX_SLOTS = 4096; // a power of two, MAX_MEMZONE at most 62.5% full
 export const MZI_TOMBSTONE = 0xffffffff;
+export const MZI_HASH_SHIFT = 16; // a word's high 16 bits: the name hash's high 16 bits
+export const MZI_SLOT_MASK = 0xffff; // a word's low 16 bits: the zone's slot + 1 (MAX_MEMZONE fits)
 /** Past this many tombstones, a free rebuilds the index (probes stay short). */
 export const MZI_MAX_TOMBSTONES = 1024;
 

@@ -11,30 +11,34 @@
  * @see lib/eal/common/eal_common_memzone.c in DPDK
  */
 import {
+  alignCeil,
   BAD_IOVA,
-  CACHE_MAX_SIZE,
+  CACHE_LINE_SIZE,
   type Eal,
-  Heap,
+  hex,
+  IOVA_UNKNOWN,
   LCORE_ID_ANY,
   LIST_SPAN,
   lockAcquire,
   lockRelease,
   type LockOwner,
-  Memory,
   RteError,
   segIovaWords,
   SOCKET_ID_ANY,
-} from '@rtemem/malloc-heap';
-import { flagNames, MEMZONE_IOVA_CONTIG, MEMZONE_KNOWN_FLAGS, MEMZONE_SIZE_HINT_ONLY, pageSizesOf } from './flags.js';
+} from '@rtemem/eal-hugepage';
+import { CACHE_MAX_SIZE, Heap } from '@rtemem/malloc-heap';
+import { checkArgs, encodeName, label, nameHash } from './args.js';
+import { Memzone, ownerOf, serialOf } from './zone.js';
+import { flagNames, MEMZONE_IOVA_CONTIG, MEMZONE_SIZE_HINT_ONLY, pageSizesOf } from './flags.js';
 import {
   entryOffset,
+  MZI_HASH_SHIFT,
+  MZI_SLOT_MASK,
   MAX_MEMZONE,
   MEMZONE_AREA_BYTES,
   MEMZONE_AREA_NAME,
   MEMZONE_NAMESIZE,
   MZ_COUNT,
-  MZ_ENTRIES,
-  MZ_ENTRY_BYTES,
   MZ_INDEX,
   MZ_INDEX_SLOTS,
   MZ_LOCK,
@@ -61,196 +65,15 @@ import {
   MZS_RESERVING,
 } from './layout.js';
 
-/** Largest length, alignment or bound accepted: beyond it a double is no longer exact. */
-const MAX_SIZE = 2 ** 52;
-
-// Let Memzones read a handle's private fields (and recognise a real handle)
-// without making an object per call.
-let ownerOf: (mz: unknown) => Memzones | null;
-let serialOf: (mz: Memzone) => number;
-
-/**
- * A handle onto one reserved zone. Its fields are a copy of the zone's
- * table entry, taken when the handle was made; the zone itself (the memory
- * and the entry) lives in shared memory, and any thread or process finds it
- * with {@link Memzones.lookup}.
- *
- * @example
- * ```ts
- * import { Eal, Memzones } from '@rtemem/memzone';
- * const eal = Eal.init({ backend: 'sab', memory: 4 << 20 });
- * const mz = Memzones.of(eal).reserve('stats', 4096);
- * mz.bytes().fill(0);       // a view onto the zone, shared with every other view
- * mz.len === 4096 && mz.addr % 64 === 0;
- * eal.cleanup();
- * ```
- * @see struct rte_memzone
- */
-export class Memzone {
-  /** The zone's name (at most 31 bytes of utf-8). */
-  readonly name: string;
-  /** rtemem address of the zone's first byte. */
-  readonly addr: number;
-  /** Bytes of the zone: the requested length rounded up to 64. */
-  readonly len: number;
-  /** Page size of the memory holding the zone. */
-  readonly hugepageSz: number;
-  /** Socket of the heap the zone came from. */
-  readonly socketId: number;
-  /** The MEMZONE_* flags the zone was reserved with (DPDK stores 0 here). */
-  readonly flags: number;
-  /** Slot of the zone in the memzone table (0 .. MAX_MEMZONE-1). */
-  readonly index: number;
-  readonly #owner: Memzones;
-  readonly #serial: number;
-  readonly #u32: Uint32Array;
-  readonly #entry: number;
-  readonly #iovaLo: number;
-  readonly #iovaHi: number;
-  #view: Uint8Array | null = null;
-
-  /** @internal Made by {@link Memzones}; a handle built any other way is not accepted by `free`. */
-  constructor(owner: Memzones, index: number, entry: number, name: string) {
-    const u32 = owner.eal.config.u32;
-    const f64 = owner.eal.config.f64;
-    this.name = name;
-    this.addr = f64[(entry + MZE_ADDR) >> 3]!;
-    this.len = f64[(entry + MZE_LEN) >> 3]!;
-    this.hugepageSz = f64[(entry + MZE_HUGEPAGE_SZ) >> 3]!;
-    this.socketId = owner.eal.config.i32[(entry + MZE_SOCKET) >> 2]!;
-    this.flags = u32[(entry + MZE_FLAGS) >> 2]!;
-    this.index = index;
-    this.#owner = owner;
-    this.#serial = u32[(entry + MZE_SERIAL) >> 2]!;
-    this.#iovaLo = u32[(entry + MZE_IOVA_LO) >> 2]!;
-    this.#iovaHi = u32[(entry + MZE_IOVA_HI) >> 2]!;
-    this.#u32 = u32;
-    this.#entry = entry;
-  }
-
-  static {
-    ownerOf = (mz) => (typeof mz === 'object' && mz !== null && #owner in mz ? mz.#owner : null);
-    serialOf = (mz) => mz.#serial;
-  }
-
-  /** IOVA (physical address) of the first byte; BAD_IOVA (-1n) when unknown. Made on access: a bigint. */
-  get iova(): bigint {
-    return this.#iovaLo === 0xffffffff && this.#iovaHi === 0xffffffff ? BAD_IOVA : (BigInt(this.#iovaHi) << 32n) | BigInt(this.#iovaLo);
-  }
-
-  /** True while the zone this handle names has not been freed (by anyone, anywhere). */
-  get live(): boolean {
-    return Atomics.load(this.#u32, (this.#entry + MZE_STATE) >> 2) === MZS_LIVE && Atomics.load(this.#u32, (this.#entry + MZE_SERIAL) >> 2) === this.#serial;
-  }
-
-  /**
-   * A view (never a copy) of the zone's `len` bytes; every thread and
-   * process that looks the zone up sees the same memory. Throws EINVAL once
-   * the zone has been freed (by anyone) or the EAL cleaned up.
-   */
-  bytes(): Uint8Array {
-    if (!this.live) throw new RteError('EINVAL', `memzone ${this.name} was freed (or its EAL cleaned up): look it up again (lookup) or reserve it again`);
-    if (this.#view === null) this.#view = Memory.of(this.#owner.eal).bytes(this.addr, this.len);
-    return this.#view;
-  }
+function formatIova(iova: bigint): string {
+  return iova === BAD_IOVA ? 'BAD_IOVA' : hex(iova);
 }
 
 const facades = new WeakMap<Eal, Memzones>();
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SIZE;
-}
-
-function isPowerOfTwo(v: number): boolean {
-  return (v | 0) === v ? v > 0 && (v & (v - 1)) === 0 : v > 0 && 2 ** Math.round(Math.log2(v)) === v;
-}
-
-/** A value for a message; never throws (String() does on some objects). */
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === null || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'undefined') return String(v);
-  return `a${typeof v === 'object' ? 'n' : ''} ${typeof v}`;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
-function formatIova(iova: bigint): string {
-  return iova === BAD_IOVA ? 'BAD_IOVA' : `0x${iova.toString(16)}`;
-}
-
-/** FNV-1a of the first `n` bytes: lookup compares this word before any string. */
-function nameHash(bytes: Uint8Array, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
-}
-
-/**
- * Writes the utf-8 bytes of a zone name into `out` and returns their count;
- * throws EINVAL or ENAMETOOLONG. ASCII names (the usual ones) allocate
- * nothing. The bytes after them are left as they were.
- */
-function encodeName(name: unknown, op: string, out: Uint8Array): number {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new RteError('EINVAL', `${op}: a memzone name must be a non-empty string, not ${show(name)}`);
-  }
-  let n = 0;
-  if (name.length < MEMZONE_NAMESIZE) {
-    for (; n < name.length; n++) {
-      const c = name.charCodeAt(n);
-      if (c === 0 || c > 0x7f) break;
-      out[n] = c;
-    }
-  }
-  if (n !== name.length) n = encodeOther(name, op, out);
-  return n;
-}
-
-// encodeName for names with non-ASCII characters, a NUL, or over 31 characters.
-function encodeOther(name: string, op: string, out: Uint8Array): number {
-  const bytes = Buffer.from(name, 'utf8');
-  if (bytes.includes(0) || bytes.toString('utf8') !== name) {
-    throw new RteError('EINVAL', `${op}: memzone name ${JSON.stringify(name)} must be valid unicode without NUL characters`);
-  }
-  if (bytes.length > MEMZONE_NAMESIZE - 1) {
-    throw new RteError('ENAMETOOLONG', `${op}: memzone name ${JSON.stringify(name)} is ${bytes.length} bytes of utf-8; the limit is ${MEMZONE_NAMESIZE - 1} (MEMZONE_NAMESIZE - 1)`);
-  }
-  out.set(bytes);
-  return bytes.length;
-}
-
-/** How reserve's messages name the call. */
-function label(name: unknown): string {
-  return `reserve(${show(name)})`;
-}
-
-/**
- * The first of reserve's argument errors in DPDK's order (alignment,
- * length, bound, socket, flags), or null. @see memzone_reserve_aligned_thread_unsafe
- */
-function checkArgs(name: string, len: unknown, socket: unknown, flags: unknown, align: unknown, bound: unknown): RteError | null {
-  if (!isCount(align) || (align !== 0 && !isPowerOfTwo(align))) {
-    return new RteError('EINVAL', `${label(name)}: align must be 0 or a power of two, not ${show(align)}`);
-  }
-  if (!isCount(len)) {
-    return new RteError('EINVAL', `${label(name)}: len must be a whole number of bytes from 0 to 2**52 (0: the biggest free block), not ${show(len)}`);
-  }
-  const requested = Math.max(64, Math.ceil(len / 64) * 64);
-  if (!isCount(bound) || (bound !== 0 && (!isPowerOfTwo(bound) || requested > bound))) {
-    return new RteError('EINVAL', `${label(name)}: bound must be 0 or a power of two at least the length (${requested} bytes after rounding up to 64), not ${show(bound)}`);
-  }
-  if (typeof socket !== 'number' || !Number.isInteger(socket) || (socket !== SOCKET_ID_ANY && socket < 0)) {
-    return new RteError('EINVAL', `${label(name)}: socket must be SOCKET_ID_ANY (-1) or a socket id, not ${show(socket)}`);
-  }
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff || (flags & ~MEMZONE_KNOWN_FLAGS) !== 0) {
-    return new RteError(
-      'EINVAL',
-      `${label(name)}: flags ${typeof flags === 'number' && Number.isInteger(flags) ? hex(flags) : show(flags)} has bits that are no MEMZONE_* flag (known: ${hex(MEMZONE_KNOWN_FLAGS)})`,
-    );
-  }
-  return null;
+/** The name index's word for slot `slot` of a zone whose name hash is `hash`. */
+function indexWord(slot: number, hash: number): number {
+  return (((hash >>> MZI_HASH_SHIFT) << MZI_HASH_SHIFT) | (slot + 1)) >>> 0;
 }
 
 /**
@@ -272,7 +95,6 @@ function checkArgs(name: string, len: unknown, socket: unknown, flags: unknown, 
 export class Memzones {
   readonly eal: Eal;
   readonly #heap: Heap;
-  readonly #memory: Memory;
   readonly #u8: Uint8Array;
   readonly #i32: Int32Array;
   readonly #u32: Uint32Array;
@@ -291,7 +113,6 @@ export class Memzones {
   private constructor(eal: Eal) {
     this.eal = eal;
     this.#heap = Heap.of(eal);
-    this.#memory = Memory.of(eal);
     this.#area = eal.area(MEMZONE_AREA_NAME, MEMZONE_AREA_BYTES);
     this.#u8 = eal.config.u8;
     this.#i32 = eal.config.i32;
@@ -406,12 +227,12 @@ export class Memzones {
     const u8 = this.#u8;
     const name = this.#name;
     const index = (this.#area + MZ_INDEX) >> 2;
-    const hi = hash >>> 16;
+    const hi = hash >>> MZI_HASH_SHIFT;
     for (let probe = 0, k = hash & (MZ_INDEX_SLOTS - 1); probe < MZ_INDEX_SLOTS; probe++, k = (k + 1) & (MZ_INDEX_SLOTS - 1)) {
       const word = u32[index + k]!;
       if (word === 0) return -1;
-      if (word === MZI_TOMBSTONE || word >>> 16 !== hi) continue;
-      const slot = (word & 0xffff) - 1;
+      if (word === MZI_TOMBSTONE || word >>> MZI_HASH_SHIFT !== hi) continue;
+      const slot = (word & MZI_SLOT_MASK) - 1;
       const e = this.#entry(slot);
       if (u32[(e + MZE_HASH) >> 2] !== hash || u32[(e + MZE_STATE) >> 2] !== MZS_LIVE) continue;
       if (n < MZE_NAME_LEN && u8[e + MZE_NAME + n] !== 0) continue;
@@ -429,7 +250,7 @@ export class Memzones {
       const word = u32[index + k]!;
       if (word === 0 || word === MZI_TOMBSTONE) {
         if (word === MZI_TOMBSTONE) u32[(this.#area + MZ_TOMBSTONES) >> 2] = u32[(this.#area + MZ_TOMBSTONES) >> 2]! - 1;
-        u32[index + k] = (((hash >>> 16) << 16) | (slot + 1)) >>> 0;
+        u32[index + k] = indexWord(slot, hash);
         return;
       }
     }
@@ -438,7 +259,7 @@ export class Memzones {
   #indexRemove(slot: number, hash: number): void {
     const u32 = this.#u32;
     const index = (this.#area + MZ_INDEX) >> 2;
-    const word = (((hash >>> 16) << 16) | (slot + 1)) >>> 0;
+    const word = indexWord(slot, hash);
     for (let probe = 0, k = hash & (MZ_INDEX_SLOTS - 1); probe < MZ_INDEX_SLOTS; probe++, k = (k + 1) & (MZ_INDEX_SLOTS - 1)) {
       const w = u32[index + k]!;
       if (w === 0) return;
@@ -525,9 +346,9 @@ export class Memzones {
         throw new RteError('EEXIST', `reserve: a memzone named ${JSON.stringify(name)} exists: look it up, or free it first`);
       }
       if (argError !== null) throw argError;
-      const alignBytes = align < 64 ? 64 : align;
-      const rounded = Math.ceil(len / 64) * 64;
-      let requested = Math.max(64, rounded);
+      const alignBytes = align < CACHE_LINE_SIZE ? CACHE_LINE_SIZE : align;
+      const rounded = alignCeil(len, CACHE_LINE_SIZE);
+      let requested = Math.max(CACHE_LINE_SIZE, rounded);
 
       // A slot exists: the count is below MAX_MEMZONE and matches the entries.
       const slot = this.#freeSlot();
@@ -556,7 +377,7 @@ export class Memzones {
           if (rounded === 0) requested = bound;
           // A small zone with no placement asks is a plain heap block: the
           // calling lcore's heap cache may hand one out without the heap lock.
-          if (flags === 0 && bound === 0 && alignBytes === 64 && socket === SOCKET_ID_ANY && requested <= CACHE_MAX_SIZE) addr = this.#heap.malloc(requested);
+          if (flags === 0 && bound === 0 && alignBytes === CACHE_LINE_SIZE && socket === SOCKET_ID_ANY && requested <= CACHE_MAX_SIZE) addr = this.#heap.malloc(requested);
           if (addr === 0) addr = this.#heap.allocPlaced(requested, socket, alignBytes, bound, contig, pageSizes, hintOnly);
           if (addr === 0 && this.#heap.cacheReclaim() > 0) addr = this.#heap.allocPlaced(requested, socket, alignBytes, bound, contig, pageSizes, hintOnly);
           // Recorded at once, so that a repair after this process dies gives the block back.
@@ -597,6 +418,7 @@ export class Memzones {
       this.#u32[(e + MZE_HASH) >> 2] = hash;
       const serialWord = (this.#area + MZ_NEXT_SERIAL) >> 2;
       const serial = this.#u32[serialWord]! === 0 ? 1 : this.#u32[serialWord]!;
+      // Serials are u32 and never 0 (0 marks a free entry): after 2**32 - 1 comes 1.
       this.#u32[serialWord] = serial === 0xffffffff ? 1 : serial + 1;
       this.#u32[(e + MZE_SERIAL) >> 2] = serial;
       // Last: the entry is complete before anyone can find it.
@@ -609,12 +431,12 @@ export class Memzones {
     }
   }
 
-  // The IOVA of `addr` into #iova (low, high); both 0xffffffff when unknown.
+  // The IOVA of `addr` into #iova (low, high); both IOVA_UNKNOWN when unknown.
   #iovaOf(addr: number): void {
     const list = this.eal.list(Math.floor(addr / LIST_SPAN));
     if (list === undefined || !segIovaWords(this.eal.config, list, addr - list.baseAddr, this.#iova)) {
-      this.#iova[0] = 0xffffffff;
-      this.#iova[1] = 0xffffffff;
+      this.#iova[0] = IOVA_UNKNOWN;
+      this.#iova[1] = IOVA_UNKNOWN;
     }
   }
 

@@ -4,7 +4,7 @@
 // finds no room takes those blocks back from every lcore.
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeHugepages, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
-import { Eal, type EalOptions, Heap, Memzones } from '../src/index.js';
+import { Eal, type EalOptions, ELEM_HEADER_LEN, Heap, Memzones } from '../src/index.js';
 
 const PEER = new URL('./fixtures/memzone-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -24,7 +24,7 @@ function biggestAgrees(opts: EalOptions): void {
   // Fresh: one free element.
   let s = heap.socketStats(0);
   const fresh = zones.reserve('fresh', 0);
-  expect(fresh.len).toBe(s.greatestFreeSize - 64);
+  expect(fresh.len).toBe(s.greatestFreeSize - ELEM_HEADER_LEN);
   zones.free(fresh);
   // Blocks of this lcore parked in its cache, next to free memory: they
   // merge back for the reserve, and the stats count them so.
@@ -36,7 +36,7 @@ function biggestAgrees(opts: EalOptions): void {
   expect(s.greatestFreeSize).toBeLessThanOrEqual(s.heapFreeBytes);
   const mz = zones.reserve('biggest', 0);
   expect(mz.len).toBeLessThanOrEqual(s.greatestFreeSize);
-  expect(mz.len).toBe(s.greatestFreeSize - 64);
+  expect(mz.len).toBe(s.greatestFreeSize - ELEM_HEADER_LEN);
   zones.free(mz);
   for (let i = 1; i < blocks.length; i += 2) heap.free(blocks[i]!);
 }

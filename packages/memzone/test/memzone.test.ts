@@ -7,6 +7,7 @@ import {
   Eal,
   flagNames,
   Heap,
+  LIST_SPAN,
   MAX_MEMZONE,
   Memory,
   MEMZONE_16GB,
@@ -27,7 +28,7 @@ import {
   RteError,
   SOCKET_ID_ANY,
 } from '../src/index.js';
-import { MEMZONE_AREA_BYTES, MZ_ENTRIES, MZ_ENTRY_BYTES, MZ_INDEX, MZ_INDEX_SLOTS, MZ_USED, MZ_USED_WORDS } from '../src/layout.js';
+import { MEMZONE_AREA_BYTES, MZ_ENTRIES, MZ_ENTRY_BYTES, MZ_INDEX, MZ_INDEX_SLOTS, MZ_USED, MZ_USED_WORDS, MZI_HASH_SHIFT, MZI_SLOT_MASK, MZI_TOMBSTONE } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
@@ -116,7 +117,7 @@ describe('reserve and lookup (test_memzone)', () => {
     expect(Memory.of(eal).bytes(mz.addr, mz.len).every((b) => b === 0x5a)).toBe(true);
     Memory.of(eal).bytes(mz.addr, 1)[0] = 7;
     expect(mz.bytes()[0]).toBe(7);
-    expect(mz.bytes().buffer).toBe(eal.list(Math.floor(mz.addr / 2 ** 30))!.sab);
+    expect(mz.bytes().buffer).toBe(eal.list(Math.floor(mz.addr / LIST_SPAN))!.sab);
   });
 });
 
@@ -455,6 +456,10 @@ describe('flags and layout', () => {
     expect(MZ_INDEX_SLOTS).toBeGreaterThanOrEqual(MAX_MEMZONE * 1.6);
     expect(MEMZONE_AREA_BYTES).toBe(MZ_INDEX + MZ_INDEX_SLOTS * 4);
     expect(MZ_ENTRY_BYTES % 64).toBe(0);
+    // An index word: the hash's high bits over the slot + 1, which every slot fits.
+    expect(MZI_SLOT_MASK).toBe(2 ** MZI_HASH_SHIFT - 1);
+    expect(MAX_MEMZONE).toBeLessThan(MZI_SLOT_MASK);
+    expect(MZI_TOMBSTONE & MZI_SLOT_MASK).toBeGreaterThan(MAX_MEMZONE); // never a live slot's word
     const built = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     expect(built).not.toMatch(/\bMZE?_[A-Z_]+\b/);
   });

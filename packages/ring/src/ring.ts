@@ -5,7 +5,8 @@
  *
  * @see lib/ring/rte_ring.c, rte_ring.h, rte_ring_elem.h in DPDK
  */
-import { type Eal, ENOBUFS, type Memzone, Memzones, RteError, SOCKET_ID_ANY } from '@rtemem/memzone';
+import { alignCeil, alignPow2, CACHE_LINE_SIZE, type Eal, ENOBUFS, hex, isPowerOfTwo, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
+import { type Memzone, Memzones } from '@rtemem/memzone';
 import { getNumbers, getWords, putNumbers, putWords } from './copy.js';
 import { RingCore } from './core.js';
 import {
@@ -58,8 +59,6 @@ export const RING_MZ_PREFIX = 'RG_';
 export const RING_NAMESIZE = 29;
 
 const RING_F_MASK = 0x7f;
-const PROD_FLAGS = RING_F_SP_ENQ | RING_F_MP_RTS_ENQ | RING_F_MP_HTS_ENQ;
-const CONS_FLAGS = RING_F_SC_DEQ | RING_F_MC_RTS_DEQ | RING_F_MC_HTS_DEQ;
 const SYNC_NAMES = ['MP/MC', 'SP/SC', 'RTS', 'HTS'];
 
 /**
@@ -106,16 +105,6 @@ function checkZc(zc: unknown): void {
   }
 }
 
-function isPow2(n: number): boolean {
-  return n > 0 && (n & (n - 1)) === 0;
-}
-
-function align32pow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 function syncOf(flags: number, single: number, rts: number, hts: number): number {
   switch (flags & (single | rts | hts)) {
     case 0:
@@ -150,7 +139,7 @@ interface Geometry {
 // rte_ring_get_memsize_elem do. Throws EINVAL.
 function geometry(count: unknown, flags: unknown, esize: unknown): Geometry {
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~RING_F_MASK) !== 0 || flags > RING_F_MASK) {
-    throw new RteError('EINVAL', `unsupported ring flags 0x${Number(flags).toString(16)}: use RING_F_* values`);
+    throw new RteError('EINVAL', `unsupported ring flags ${hex(Number(flags))}: use RING_F_* values`);
   }
   const prodSync = syncOf(flags, RING_F_SP_ENQ, RING_F_MP_RTS_ENQ, RING_F_MP_HTS_ENQ);
   const consSync = syncOf(flags, RING_F_SC_DEQ, RING_F_MC_RTS_DEQ, RING_F_MC_HTS_DEQ);
@@ -165,16 +154,16 @@ function geometry(count: unknown, flags: unknown, esize: unknown): Geometry {
   }
   if ((flags & RING_F_EXACT_SZ) !== 0) {
     if (count > RING_SZ_MASK - 1) throw new RteError('EINVAL', `ring count ${count} exceeds ${RING_SZ_MASK - 1}`);
-    return { size: align32pow2(count + 1), capacity: count, prodSync, consSync };
+    return { size: alignPow2(count + 1), capacity: count, prodSync, consSync };
   }
-  if (!isPow2(count) || count > RING_SZ_MASK) {
+  if (!isPowerOfTwo(count) || count > RING_SZ_MASK) {
     throw new RteError('EINVAL', `ring count ${count} must be a power of two up to ${RING_SZ_MASK} (or pass RING_F_EXACT_SZ)`);
   }
   return { size: count, capacity: count - 1, prodSync, consSync };
 }
 
 function bytesFor(size: number, esize: number): number {
-  return Math.ceil((RING_HEADER_BYTES + size * esize) / 64) * 64;
+  return alignCeil(RING_HEADER_BYTES + size * esize, CACHE_LINE_SIZE);
 }
 
 /**

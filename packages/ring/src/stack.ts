@@ -13,7 +13,8 @@
  *
  * @see lib/stack/rte_stack.c, rte_stack_std.h, rte_stack_lf_generic.h in DPDK
  */
-import { type Eal, lockAcquire, lockRelease, MAX_LCORE, type Memzone, Memzones, RteError, SOCKET_ID_ANY } from '@rtemem/memzone';
+import { alignCeil, CACHE_LINE_SIZE, type Eal, hex, lockAcquire, lockRelease, MAX_LCORE, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
+import { type Memzone, Memzones } from '@rtemem/memzone';
 import { isOutput } from './ring.js';
 import {
   NODE_NEXT,
@@ -52,7 +53,7 @@ export const STACK_LF_MAX = 1 << 20;
 // Throws EINVAL for a count or flags no stack can have.
 function checkGeometry(count: unknown, flags: unknown): void {
   if (typeof flags !== 'number' || !Number.isInteger(flags) || (flags & ~STACK_F_LF) !== 0) {
-    throw new RteError('EINVAL', `unsupported stack flags 0x${typeof flags === 'number' ? flags.toString(16) : String(flags)}: only STACK_F_LF`);
+    throw new RteError('EINVAL', `unsupported stack flags ${typeof flags === 'number' ? hex(flags) : `0x${String(flags)}`}: only STACK_F_LF`);
   }
   if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0 || count > 0x7fffffff) {
     throw new RteError('EINVAL', `stack count ${String(count)} must be a positive integer`);
@@ -117,7 +118,7 @@ export class Stack {
   static memsize(count: number, flags = 0): number {
     checkGeometry(count, flags);
     const body = (flags & STACK_F_LF) !== 0 ? STK_LF_NODES + count * STK_NODE_BYTES : STK_STD_OBJS + count * 8;
-    return Math.ceil(body / 64) * 64;
+    return alignCeil(body, CACHE_LINE_SIZE);
   }
 
   /**

@@ -8,9 +8,10 @@ import {
   RING_F_SP_ENQ,
   type ZcData,
 } from '../src/index.js';
+import { HT_HEAD, HT_TAIL, RING_CONS, RING_PROD } from '../src/layout.js';
 import { Ring, ringBuffer } from './impl.js';
 import { codeOf } from '@rtemem/testkit';
-import { MODES } from './ring.test.js';
+import { MODES } from './fixtures/modes.js';
 
 type Op =
   | { kind: 'enqBulk' | 'enqBurst'; n: number; typed: boolean }
@@ -44,7 +45,7 @@ describe.each(MODES)('%s ring against a queue model (fast-check)', (_name, flags
         // Start the counters anywhere, so wraparound at 2**32 is covered too
         // (before attaching: handles cache the other side's tail).
         const i32 = new Int32Array(buf);
-        for (const off of [128, 132, 256, 260]) i32[off >> 2] = start | 0;
+        for (const off of [RING_PROD + HT_HEAD, RING_PROD + HT_TAIL, RING_CONS + HT_HEAD, RING_CONS + HT_TAIL]) i32[off >> 2] = start | 0;
         const ring = Ring.attach(buf, 0);
         const model: number[] = [];
         let next = 1;

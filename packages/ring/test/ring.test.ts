@@ -15,20 +15,10 @@ import {
 import { Ring, ringBuffer } from './impl.js';
 import { HT_HEAD, HT_TAIL, RING_CONS, RING_PROD } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
+import { MODES } from './fixtures/modes.js';
 
 const MiB = 1024 * 1024;
 
-/** Every sync combination a test runs on. */
-export const MODES: [string, number][] = [
-  ['MP/MC', 0],
-  ['SP/SC', RING_F_SP_ENQ | RING_F_SC_DEQ],
-  ['MP/SC', RING_F_SC_DEQ],
-  ['SP/MC', RING_F_SP_ENQ],
-  ['RTS', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ],
-  ['HTS', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ],
-  ['RTS/SC', RING_F_MP_RTS_ENQ | RING_F_SC_DEQ],
-  ['SP/HTS', RING_F_SP_ENQ | RING_F_MC_HTS_DEQ],
-];
 
 let eal: Eal;
 beforeEach(() => {

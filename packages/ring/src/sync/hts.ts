@@ -12,7 +12,7 @@
  *
  * @see rte_ring_hts_elem_pvt.h in DPDK
  */
-import { RteError } from '@rtemem/memzone';
+import { RteError } from '@rtemem/eal-hugepage';
 import { backoff, PLAIN_RELEASE, type RingCore } from '../core.js';
 
 function htsMove(r: RingCore, n: number, fixed: boolean, prod: boolean): number {

@@ -5,7 +5,7 @@
  * @see __rte_ring_move_prod_head (is_sp), __rte_ring_update_tail in DPDK
  * lib/ring/rte_ring_c11_pvt.h
  */
-import { RteError } from '@rtemem/memzone';
+import { RteError } from '@rtemem/eal-hugepage';
 import { getNumbers, putNumbers } from '../copy.js';
 import { PLAIN_RELEASE, type RingCore } from '../core.js';
 
