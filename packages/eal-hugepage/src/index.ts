@@ -33,3 +33,6 @@ export { systemBarrier } from './barrier.js';
 export { alignCeil, alignFloor, alignPow2, hex, iovaFromWords, iovaToWords, isPowerOfTwo, IOVA_UNKNOWN } from './common.js';
 export { type LcoreInfo } from './lcore.js';
 export { validateFilePrefix, runtimeDirFor } from './runtime-dir.js';
+export { LCORE_STATE_WAIT, LCORE_STATE_RUNNING, LCORE_STATE_FINISHED, CALL_MAIN, SKIP_MAIN } from './launch.js';
+export { type MpMessage, type MpReply, type MpAction, MP_MAX_NAME_LEN, MP_MAX_DATA_LEN } from './mp.js';
+export { threadGetAffinity, threadSetAffinity } from './affinity.js';

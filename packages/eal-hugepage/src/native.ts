@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** ABI of the addon this build expects (kAbi in src/native/addon.cc). */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 
 /** The addon's functions; each returns a negated errno on failure. */
 export interface NativeAddon {
@@ -24,6 +24,8 @@ export interface NativeAddon {
   pageNode(buffer: SharedArrayBuffer, offset: number): number;
   currentNode(): number;
   membarrier(): number;
+  setAffinity(cpus: number[]): number;
+  getAffinity(): number[] | number;
 }
 
 export const LOCK_SH = 1;

@@ -4,7 +4,7 @@
 
 namespace rtemem {
 
-constexpr int kAbi = 2;
+constexpr int kAbi = 3;
 
 }  // namespace rtemem
 
@@ -23,6 +23,8 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("pageNode", Napi::Function::New(env, PageNode, "pageNode"));
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
   exports.Set("membarrier", Napi::Function::New(env, Membarrier, "membarrier"));
+  exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
+  exports.Set("getAffinity", Napi::Function::New(env, GetAffinity, "getAffinity"));
   RegisterMembarrier();
   return exports;
 }

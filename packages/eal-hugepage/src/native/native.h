@@ -31,6 +31,10 @@ Napi::Value Membarrier(const Napi::CallbackInfo& info);
 // that may own an lcore cache must be registered before another calls it).
 void RegisterMembarrier();
 
+// affinity.cc: the calling thread's CPU affinity (sched_setaffinity / getaffinity).
+Napi::Value SetAffinity(const Napi::CallbackInfo& info);
+Napi::Value GetAffinity(const Napi::CallbackInfo& info);
+
 // Shared by both files: the data pointer and length of a SharedArrayBuffer
 // (or ArrayBuffer) argument. Returns false when the value is neither.
 bool BufferData(napi_env env, napi_value value, void** data, size_t* length);
