@@ -1,15 +1,15 @@
 // @ts-check
 /**
  * The primary: sets up the EAL, the pktmbuf pool, the rings and the stats
- * memzone, starts the lcores (worker threads, or secondary processes for
- * the workers with --procs), shows progress, stops cleanly (on its own, on
+ * memzone, launches the lcores (on the EAL's worker lcores: `eal.launch`;
+ * with --procs the workers are secondary processes, started and stopped with
+ * multi-process messages), shows progress, stops cleanly (on its own, on
  * Ctrl-C, or on a failure), checks that every mbuf came back to the pool,
  * and returns the report. The EAL is cleaned up and every thread and child
  * process is gone on every path out of runPipeline.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { Eal, MBUF_DEFAULT_BUF_SIZE, MBUF_HEADER_SIZE, Mbuf, nativeAvailable, nativeLoadError, PktmbufPool, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ, SOCKET_ID_ANY } from '@rtemem/mbuf';
 import { readPcap } from './pcap.mjs';
 import { openPorts } from './ports.mjs';
@@ -21,6 +21,10 @@ import {
   C_RX_DONE,
   C_STOP,
   epochMs,
+  MP_DONE,
+  MP_HELLO,
+  MP_START,
+  MP_STOP,
   POOL_NAME,
   rxRingName,
   S_STATE,
@@ -31,13 +35,16 @@ import {
   txRingName,
 } from './shared.mjs';
 
-const LCORE_FILE = fileURLToPath(new URL('./lcore.mjs', import.meta.url));
+const LCORE_URL = new URL('./lcore.mjs', import.meta.url);
+const LCORE_FILE = fileURLToPath(LCORE_URL);
 /** How long lcores may take to set up (a secondary process maps the memory, RX builds its traffic). */
 const READY_TIMEOUT_MS = 60_000;
 /** How long draining may take after RX is done. */
 const DRAIN_TIMEOUT_MS = 60_000;
 /** How long lcores get to notice an abort before they are killed. */
 const ABORT_GRACE_MS = 3_000;
+/** How long secondary processes get to exit after the stop message. */
+const STOP_GRACE_MS = 5_000;
 
 /** A failure at run time (not a usage error): main prints it and exits with 1. */
 export class PipelineError extends Error {
@@ -61,9 +68,11 @@ export class PipelineError extends Error {
  * @property {number} slot          its counter slot in the stats memzone
  * @property {'thread' | 'process'} kind
  * @property {number} pid
- * @property {Promise<{ ok: boolean, message: string }>} exited
- * @property {() => Promise<void>} kill
+ * @property {Promise<{ ok: boolean, message: string }>} exited   its lcore's function returned (ok) or failed
+ * @property {() => Promise<void>} kill    ends it (a thread: left to eal.cleanup; a process: SIGKILL)
  * @property {boolean} gone
+ * @property {Promise<unknown>} [hello]    a process: attached and ready to start
+ * @property {Promise<unknown>} [processExited]
  */
 
 /**
@@ -110,7 +119,8 @@ export async function runPipeline(opts, io) {
   const mbufBytes = MBUF_HEADER_SIZE + MBUF_DEFAULT_BUF_SIZE + 128;
   const memory = Math.max(64 << 20, Math.ceil((opts.poolSize * mbufBytes + (16 << 20)) / (2 << 20)) * (2 << 20));
 
-  const eal = Eal.init({ backend: opts.backend, filePrefix: opts.filePrefix, memory });
+  // RX, TX and the workers each run on a worker lcore; with --procs the workers' lcores are in their own processes.
+  const eal = Eal.init({ backend: opts.backend, filePrefix: opts.filePrefix, memory, lcores: opts.procs ? 2 : nw + 2 });
   /** @type {Lcore[]} */
   const lcores = [];
   /** @type {import('@rtemem/port').Port[]} */
@@ -186,14 +196,31 @@ export async function runPipeline(opts, io) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
-    lcores.push(startThread(eal, { ...base, role: 'tx' }, 'tx', stats.txSlot));
+    // Secondary processes report over multi-process messages: attached (hello), lcore done.
+    /** @type {Map<number, (v: { ok: boolean, message: string }) => void>} */
+    const doneOf = new Map();
+    /** @type {Map<number, () => void>} */
+    const helloOf = new Map();
+    if (opts.procs) {
+      eal.mpActionRegister(MP_HELLO, (msg) => helloOf.get(/** @type {{ index: number }} */ (fromJson(msg.data)).index)?.());
+      eal.mpActionRegister(MP_DONE, (msg) => {
+        const d = /** @type {{ index: number, ok: boolean, message: string }} */ (fromJson(msg.data));
+        doneOf.get(d.index)?.({ ok: d.ok, message: d.message });
+      });
+    }
+    const [txLcore, ...others] = eal.workerLcores();
+    const rxLcore = /** @type {number} */ (others.pop());
+    lcores.push(launchLcore(eal, /** @type {number} */ (txLcore), { ...base, role: 'tx' }, 'tx', stats.txSlot));
     for (let w = 0; w < nw; w++) {
       const cfg = { ...base, role: /** @type {const} */ ('worker'), index: w };
       const slot = stats.workerSlot(w);
-      lcores.push(opts.procs ? startProcess(cfg, `worker ${w}`, slot) : startThread(eal, cfg, `worker ${w}`, slot));
+      lcores.push(opts.procs ? startProcess(cfg, `worker ${w}`, slot, doneOf, helloOf) : launchLcore(eal, /** @type {number} */ (others[w]), cfg, `worker ${w}`, slot));
     }
-    lcores.push(startThread(eal, base, 'rx', stats.rxSlot));
+    lcores.push(launchLcore(eal, rxLcore, base, 'rx', stats.rxSlot));
 
+    /** @type {() => void} */
+    let onFailure = () => {};
+    const failed = new Promise((resolve) => (onFailure = () => resolve(undefined)));
     const finished = Promise.all(
       lcores.map((l) =>
         l.exited.then((r) => {
@@ -201,12 +228,31 @@ export async function runPipeline(opts, io) {
           if (!r.ok) {
             failure ??= `${l.name} (${l.kind} ${l.pid}) ${r.message}`;
             Atomics.store(ctl, C_ABORT, 1);
+            onFailure();
           }
         }),
       ),
     ).then(() => {
       allGone = true;
     });
+
+    // --procs: once every secondary said hello, one request starts them all (each launches its lcore).
+    const procs = lcores.filter((l) => l.kind === 'process');
+    if (procs.length > 0 && failure === null) {
+      const attached = await within(Promise.race([Promise.all(procs.map((l) => l.hello)).then(() => true), failed.then(() => false)]), READY_TIMEOUT_MS, false);
+      if (!attached) {
+        failure ??= `worker processes did not attach within ${READY_TIMEOUT_MS / 1000} s`;
+      } else {
+        try {
+          const r = await eal.mpRequestSync({ name: MP_START, data: new Uint8Array(0) }, READY_TIMEOUT_MS);
+          const refused = r.msgs.map((m) => /** @type {{ ok: boolean, message: string }} */ (fromJson(m.data))).filter((x) => !x.ok);
+          if (refused.length > 0) failure ??= `a worker process could not start: ${refused[0]?.message}`;
+          else if (r.nbReceived !== procs.length) failure ??= `${r.nbReceived} of ${procs.length} worker processes answered the start`;
+        } catch (e) {
+          failure ??= `cannot start the worker processes: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      }
+    }
 
     // Every lcore ready (or one failed) before the clock starts.
     const readyBy = Date.now() + READY_TIMEOUT_MS;
@@ -327,7 +373,17 @@ export async function runPipeline(opts, io) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    await Promise.all(lcores.filter((l) => !l.gone).map((l) => l.kill()));
+    // Secondaries exit on the stop message (their lcores are done, or stop on C_ABORT); the rest are killed.
+    const procs = lcores.filter((l) => l.processExited !== undefined);
+    if (procs.length > 0) {
+      try {
+        eal.mpSendmsg({ name: MP_STOP, data: new Uint8Array(0) });
+      } catch {
+        // No secondary left to tell.
+      }
+      await within(Promise.all(procs.map((l) => l.processExited)), STOP_GRACE_MS, undefined);
+    }
+    await Promise.all(lcores.map((l) => l.kill()));
     for (const p of ports) {
       try {
         p.close();
@@ -339,26 +395,46 @@ export async function runPipeline(opts, io) {
   }
 }
 
+/** @param {Uint8Array} data */
+function fromJson(data) {
+  return JSON.parse(new TextDecoder().decode(data));
+}
+
 /** @param {number} ms */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
- * An lcore as a worker thread of this process.
+ * `p`, or `otherwise` after `ms` if it has not settled by then; the timer
+ * is cleared either way (a pending timer would keep the process alive).
+ * @template T, U
+ * @param {Promise<T>} p
+ * @param {number} ms
+ * @param {U} otherwise
+ * @returns {Promise<T | U>}
+ */
+function within(p, ms, otherwise) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(otherwise), ms)));
+  return /** @type {Promise<T | U>} */ (Promise.race([p, late]).finally(() => clearTimeout(timer)));
+}
+
+/**
+ * An lcore of this process: `runLcore` (lcore.mjs) launched on worker lcore
+ * `lcore` of the EAL, whose thread is that lcore.
  * @param {Eal} eal
+ * @param {number} lcore
  * @param {import('./lcore.mjs').LcoreConfig} cfg
  * @param {string} name
  * @param {number} slot
  * @returns {Lcore}
  */
-function startThread(eal, cfg, name, slot) {
-  const worker = new Worker(LCORE_FILE, { workerData: { eal: eal.workerData(), cfg } });
-  /** @type {Error | null} */
-  let error = null;
-  worker.on('error', (e) => {
-    error = e;
-  });
+function launchLcore(eal, lcore, cfg, name, slot) {
+  eal.launch(lcore, LCORE_URL, 'runLcore', cfg);
+  /** @type {(r: { ok: boolean, message: string }) => void} */
+  let abandon = () => {};
   /** @type {Lcore} */
   const l = {
     name,
@@ -366,29 +442,42 @@ function startThread(eal, cfg, name, slot) {
     kind: 'thread',
     pid: process.pid,
     gone: false,
-    exited: new Promise((resolve) => {
-      worker.on('exit', (code) => {
-        const e = /** @type {Error | null} */ (error);
-        resolve(e !== null ? { ok: false, message: `failed: ${e.message}` } : code === 0 ? { ok: true, message: '' } : { ok: false, message: `exited with code ${code}` });
-      });
-    }),
+    exited: Promise.race([
+      eal.waitLcore(lcore).then(
+        () => ({ ok: true, message: '' }),
+        (e) => ({ ok: false, message: `failed: ${e instanceof Error ? e.message : String(e)}` }),
+      ),
+      new Promise((resolve) => (abandon = resolve)),
+    ]),
+    // A thread cannot be killed alone: stop waiting for it; eal.cleanup() terminates it.
     kill: async () => {
-      if (l.gone) return;
-      await worker.terminate();
+      if (!l.gone) abandon({ ok: false, message: `did not stop within ${ABORT_GRACE_MS / 1000} s of the abort` });
     },
   };
   return l;
 }
 
 /**
- * An lcore as a secondary process (child_process.fork of lcore.mjs).
+ * An lcore as a secondary process (child_process.fork of lcore.mjs), which
+ * reports over multi-process messages: hello when attached, done when its
+ * lcore returned.
  * @param {import('./lcore.mjs').LcoreConfig} cfg
  * @param {string} name
  * @param {number} slot
+ * @param {Map<number, (v: { ok: boolean, message: string }) => void>} doneOf
+ * @param {Map<number, () => void>} helloOf
  * @returns {Lcore}
  */
-function startProcess(cfg, name, slot) {
+function startProcess(cfg, name, slot, doneOf, helloOf) {
   const child = fork(LCORE_FILE, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  /** @type {Promise<{ ok: boolean, message: string }>} */
+  const processExited = new Promise((resolve) => {
+    child.on('error', (e) => resolve({ ok: false, message: `could not start: ${e.message}` }));
+    child.on('exit', (code, signal) =>
+      resolve(signal !== null ? { ok: false, message: `killed by ${signal}` } : { ok: false, message: code === 0 ? 'exited before its lcore reported' : `exited with code ${code}` }),
+    );
+  });
+  const done = new Promise((resolve) => doneOf.set(cfg.index, resolve));
   /** @type {Lcore} */
   const l = {
     name,
@@ -396,16 +485,13 @@ function startProcess(cfg, name, slot) {
     kind: 'process',
     pid: child.pid ?? -1,
     gone: false,
-    exited: new Promise((resolve) => {
-      child.on('error', (e) => resolve({ ok: false, message: `could not start: ${e.message}` }));
-      child.on('exit', (code, signal) =>
-        resolve(code === 0 ? { ok: true, message: '' } : { ok: false, message: signal !== null ? `killed by ${signal}` : `exited with code ${code}` }),
-      );
-    }),
+    hello: new Promise((resolve) => helloOf.set(cfg.index, () => resolve(undefined))),
+    exited: /** @type {Promise<{ ok: boolean, message: string }>} */ (Promise.race([done, processExited])),
+    processExited,
     kill: async () => {
-      if (l.gone || child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
-      await l.exited;
+      await processExited;
     },
   };
   return l;

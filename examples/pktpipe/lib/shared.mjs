@@ -34,6 +34,19 @@ export const rxRingName = (w) => `pktpipe_rx${w}`;
 /** @param {number} w */
 export const txRingName = (w) => `pktpipe_tx${w}`;
 
+/*
+ * Multi-process messages (eal.mp*) between the primary and its secondary
+ * processes (--procs); data is JSON.
+ */
+/** Secondary -> primary (message): attached and ready to start, { index, pid }. */
+export const MP_HELLO = 'pktpipe_hello';
+/** Primary -> secondaries (request): launch your lcore; reply { ok, message }. */
+export const MP_START = 'pktpipe_start';
+/** Secondary -> primary (message): my lcore returned, { index, ok, message }. */
+export const MP_DONE = 'pktpipe_done';
+/** Primary -> secondaries (message): clean up and exit. */
+export const MP_STOP = 'pktpipe_stop';
+
 /* Control words (Int32 indexes). */
 /** Main -> RX: stop producing (then the pipeline drains). */
 export const C_STOP = 0;

@@ -56,11 +56,14 @@ import {
   SEG_F_DO_NOT_FREE,
   SEG_F_USED,
 } from './layout.js';
+import { threadGetAffinity, threadSetAffinity } from './affinity.js';
+import { Launcher, lcoreState, type LcoreOptions, normalizeLcoreOptions, SKIP_MAIN, workerLcoresOf } from './launch.js';
 import { type LcoreInfo, lcoreClaim, lcoreList, lcoreReclaimDead, lcoreRelease, lcoreSocket } from './lcore.js';
 import { type LockOwner, lockAcquire, lockRelease } from './lock.js';
 import { backPages, mapListFile, markBacked, MemsegListMap, releasePages, segState } from './memseg-list.js';
 // Hook (ring-wasm): lists live in WebAssembly memories; see wasm-memory.ts.
 import { mapListBuffer, registerWasmMemory, sabListBuffer, wasmMemoryOf, type WasmListMemory } from './wasm-memory.js';
+import { type MpAction, MpChannel, type MpMessage, type MpReply } from './mp.js';
 import { LOCK_EX, LOCK_NB, native } from './native.js';
 import { processAlive, selfStartTime } from './process-info.js';
 import { configPathFor, createRuntimeDir, pageFileName, removePageFiles, removeRuntimeDir, runtimeDirFor, unlinkQuiet, validateFilePrefix } from './runtime-dir.js';
@@ -95,6 +98,14 @@ export interface EalOptions {
    * throw ENOENT.
    */
   readOnly?: boolean;
+  /**
+   * Worker lcores this process may launch work on (`eal.launch`): a count
+   * (the lowest free lcore ids) or the ids themselves (DPDK's `-l`).
+   * Default 0: none. Their threads start on first launch.
+   */
+  lcores?: number | number[];
+  /** CPUs to pin each worker lcore's thread to, by lcore id (DPDK's `--lcores 1@2`): `{ 1: [2], 2: [3] }`. */
+  lcoreCpus?: Record<number, number | number[]>;
 }
 
 /** What a worker thread needs to attach: structured-cloneable, shares (never copies) the memory. */
@@ -127,6 +138,8 @@ const KNOWN_OPTIONS = new Set([
   'inMemory',
   'legacyMem',
   'readOnly',
+  'lcores',
+  'lcoreCpus',
 ]);
 const SECONDARY_WAIT_MS = 5000;
 const EWOULDBLOCK = -11;
@@ -149,6 +162,7 @@ interface Normalized {
   inMemory: boolean;
   legacyMem: boolean;
   readOnly: boolean;
+  lcores: LcoreOptions | null;
 }
 
 function isByteCount(v: unknown): v is number {
@@ -203,6 +217,7 @@ function normalize(opts: EalOptions): Normalized {
     inMemory: opts.inMemory === true,
     legacyMem: opts.legacyMem === true,
     readOnly: opts.readOnly === true,
+    lcores: normalizeLcoreOptions(opts.lcores, opts.lcoreCpus),
   };
 }
 
@@ -341,10 +356,9 @@ export class Eal {
   static init(opts: EalOptions = {}): Eal {
     const o = normalize(opts);
     if (o.readOnly && o.processType !== 'secondary') throw new RteError('EINVAL', "readOnly is for secondary processes: pass processType 'secondary'");
-    if (o.processType === 'secondary') return Eal.#initSecondary(o);
-    const eal = Eal.#initPrimary(o);
-    if (eal !== null) return eal;
-    return Eal.#initSecondary(o);
+    if (o.readOnly && o.lcores !== null) throw new RteError('EINVAL', 'a read-only handle claims no lcore: it cannot have worker lcores');
+    const eal = o.processType === 'secondary' ? Eal.#initSecondary(o) : (Eal.#initPrimary(o) ?? Eal.#initSecondary(o));
+    return eal.#startLaunchAndMp(o.lcores);
   }
 
   /**
@@ -866,6 +880,7 @@ export class Eal {
    */
   cleanup(): void {
     if (this.#closed) return;
+    this.#stopLaunchAndMp();
     this.threadUnregister();
     this.#closed = true;
     if (this.isWorker) return;
@@ -1108,5 +1123,219 @@ export class Eal {
     }
     for (const c of this.lcores()) lines.push(`  lcore ${c.lcoreId}: ${c.role}, pid ${c.pid}, thread ${c.threadId}, socket ${c.socketId}`);
     return lines.join('\n');
+  }
+
+  /* ---------------------------------------------------------------- *
+   * Launching work on lcores (launch.ts) and multi-process messages
+   * (mp.ts): thin methods that delegate. Only the handle Eal.init
+   * returned has a launcher and a channel.
+   * ---------------------------------------------------------------- */
+
+  #launcher: Launcher | null = null;
+  #mp: MpChannel | null = null;
+  #mpUnavailable = 'only the handle Eal.init returned (not a worker thread\'s Eal.attach handle) takes part in multi-process messages';
+
+  // Called by init once the handle exists: reserves the worker lcores, opens the channel.
+  #startLaunchAndMp(lcores: LcoreOptions | null): Eal {
+    try {
+      if (lcores !== null) this.#launcher = Launcher.create(this, lcores);
+      if (this.#readOnly) {
+        this.#mpUnavailable = 'a read-only handle takes no part in multi-process messages';
+      } else {
+        const mp = MpChannel.open(this);
+        if (typeof mp === 'string') this.#mpUnavailable = `multi-process messages are unavailable: ${mp}`;
+        else this.#mp = mp;
+      }
+    } catch (e) {
+      this.cleanup();
+      throw e;
+    }
+    return this;
+  }
+
+  #stopLaunchAndMp(): void {
+    this.#launcher?.close();
+    this.#mp?.close();
+  }
+
+  #launchHandle(what: string): Launcher {
+    this.#checkOpen();
+    if (this.#launcher !== null) return this.#launcher;
+    throw new RteError(
+      'EINVAL',
+      this.isWorker
+        ? `${what}: launch from the thread that called Eal.init (DPDK: the main lcore only)`
+        : `${what}: this EAL has no worker lcores: reserve some with Eal.init({ lcores: N })`,
+    );
+  }
+
+  #mpHandle(): MpChannel {
+    this.#checkOpen();
+    if (this.#mp === null) throw new RteError('ENOTSUP', this.#mpUnavailable);
+    return this.#mp;
+  }
+
+  /**
+   * Runs `fn(eal, arg)`, the function `exportName` of the module at
+   * `moduleUrl` (a file URL or an absolute path), on worker lcore `lcore`:
+   * a worker thread that is that lcore, attached to this EAL and registered
+   * before the function runs, created on first use. Returns once the work
+   * is handed over; {@link Eal.waitLcore} gives the outcome. Throws EBUSY
+   * while that lcore is RUNNING, EINVAL for the main lcore or an id that is
+   * not a worker lcore of this EAL, ENOENT for a missing module.
+   *
+   * @example
+   * ```ts
+   * const eal = Eal.init({ backend: 'sab', memory: 8 << 20, lcores: 1 });
+   * eal.launch(1, new URL('./work.mjs', import.meta.url), 'count', 1000);
+   * const result = await eal.waitLcore(1);   // what count(eal, 1000) returned
+   * eal.cleanup();
+   * ```
+   * @see rte_eal_remote_launch
+   */
+  launch(lcore: number, moduleUrl: string | URL, exportName: string, arg?: unknown): void {
+    this.#launchHandle('launch').launch(lcore, moduleUrl, exportName, arg);
+  }
+
+  /**
+   * The last function's outcome on worker lcore `lcore`: its return value,
+   * or a rejection with its error (with the worker's stack). Waits while it
+   * runs, then moves the lcore to WAIT. 0 for an lcore never launched.
+   *
+   * @see rte_eal_wait_lcore
+   */
+  waitLcore(lcore: number): Promise<unknown> {
+    try {
+      return this.#launchHandle('waitLcore').waitLcore(lcore);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The launch state of one of this process's worker lcores, or of its main
+   * lcore: LCORE_STATE_WAIT, RUNNING or FINISHED (read from shared memory:
+   * any handle of the process may ask). Throws EINVAL for other ids.
+   *
+   * @see rte_eal_get_lcore_state
+   */
+  lcoreState(lcore: number): number {
+    this.#checkOpen();
+    return lcoreState(this, lcore);
+  }
+
+  /**
+   * Launches the function on every worker lcore, and with CALL_MAIN on
+   * this thread too, after them. Throws EBUSY, launching nothing, while any
+   * worker lcore is RUNNING.
+   *
+   * @see rte_eal_mp_remote_launch
+   */
+  mpRemoteLaunch(moduleUrl: string | URL, exportName: string, arg?: unknown, callMain: number = SKIP_MAIN): void {
+    this.#launchHandle('mpRemoteLaunch').mpRemoteLaunch(moduleUrl, exportName, arg, callMain);
+  }
+
+  /**
+   * Waits for every worker lcore (and the main lcore after CALL_MAIN):
+   * their return values, the main lcore's first when it ran, then the
+   * workers' in workerLcores() order. Rejects, once all are done, with the
+   * error of a function that threw (an AggregateError when several did).
+   *
+   * @see rte_eal_mp_wait_lcore
+   */
+  mpWaitLcore(): Promise<unknown[]> {
+    try {
+      return this.#launchHandle('mpWaitLcore').mpWaitLcore();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** This process's worker lcores, ascending: the order of RTE_LCORE_FOREACH_WORKER. @see RTE_LCORE_FOREACH_WORKER, rte_get_next_lcore */
+  workerLcores(): number[] {
+    this.#checkOpen();
+    return workerLcoresOf(this);
+  }
+
+  /** Lcores of this process that run EAL work: its main lcore and its worker lcores. @see rte_lcore_count */
+  lcoreCount(): number {
+    return 1 + this.workerLcores().length;
+  }
+
+  /** Pins the calling thread to `cpus` (EINVAL, EPERM, ENOTSUP without the addon). @see rte_thread_set_affinity */
+  threadSetAffinity(cpus: number | number[]): void {
+    threadSetAffinity(cpus);
+  }
+
+  /** The CPUs the calling thread may run on. @see rte_thread_get_affinity */
+  threadGetAffinity(): number[] {
+    return threadGetAffinity();
+  }
+
+  /**
+   * Registers the action for messages and requests named `name` (at most
+   * 64 bytes) from other processes. Throws EEXIST when one is registered,
+   * ENOTSUP without a channel (sab or inMemory EALs, worker-thread handles).
+   *
+   * @see rte_mp_action_register
+   */
+  mpActionRegister(name: string, fn: MpAction): void {
+    this.#mpHandle().actionRegister(name, fn);
+  }
+
+  /** @see rte_mp_action_unregister */
+  mpActionUnregister(name: string): void {
+    this.#mpHandle().actionUnregister(name);
+  }
+
+  /**
+   * Sends a message: from a secondary to the primary, from the primary to
+   * every secondary. Throws ECONNREFUSED from a secondary whose primary is
+   * gone, E2BIG for data over 64 KiB.
+   *
+   * @see rte_mp_sendmsg
+   */
+  mpSendmsg(msg: MpMessage): void {
+    this.#mpHandle().sendmsg(msg);
+  }
+
+  /**
+   * Sends a request (a secondary to the primary, the primary to every
+   * secondary) and resolves when every peer with the action replied.
+   * Rejects ETIMEDOUT when one did not within `timeoutMs`, ECONNRESET when
+   * one died first, EIO (or its own code) when its action threw.
+   *
+   * @see rte_mp_request_sync
+   */
+  mpRequestSync(msg: MpMessage, timeoutMs: number): Promise<MpReply> {
+    try {
+      return this.#mpHandle().request(msg, timeoutMs, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * As mpRequestSync, but resolves with the replies that came by the
+   * timeout (nbReceived < nbSent when some did not) instead of rejecting.
+   *
+   * @see rte_mp_request_async
+   */
+  mpRequestAsync(msg: MpMessage, timeoutMs: number): Promise<MpReply> {
+    try {
+      return this.#mpHandle().request(msg, timeoutMs, false);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Replies to a request of `peer` (as an action got it). Throws EINVAL
+   * when no request of that name from that peer waits for a reply.
+   *
+   * @see rte_mp_reply
+   */
+  mpReply(msg: MpMessage, peer: string): void {
+    this.#mpHandle().reply(msg, peer);
   }
 }

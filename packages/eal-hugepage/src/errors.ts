@@ -35,6 +35,7 @@ const NAMES: Record<number, string> = {
   2: 'ENOENT',
   4: 'EINTR',
   5: 'EIO',
+  7: 'E2BIG',
   9: 'EBADF',
   11: 'EAGAIN',
   12: 'ENOMEM',
@@ -47,13 +48,16 @@ const NAMES: Record<number, string> = {
   27: 'EFBIG',
   28: 'ENOSPC',
   30: 'EROFS',
+  32: 'EPIPE',
   36: 'ENAMETOOLONG',
   38: 'ENOSYS',
   75: 'EOVERFLOW',
   95: 'ENOTSUP',
   100: 'ENETDOWN',
+  104: 'ECONNRESET',
   105: 'ENOBUFS',
   110: 'ETIMEDOUT',
+  111: 'ECONNREFUSED',
 };
 
 /** The errno name of a (positive or negated) errno number, e.g. `errnoName(-12) === 'ENOMEM'`. */

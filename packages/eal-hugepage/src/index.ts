@@ -57,3 +57,6 @@ export {
   type InterfaceInfo,
   type PacketQueueOptions,
 } from './packet.js';
+export { LCORE_STATE_WAIT, LCORE_STATE_RUNNING, LCORE_STATE_FINISHED, CALL_MAIN, SKIP_MAIN } from './launch.js';
+export { type MpMessage, type MpReply, type MpAction, MP_MAX_NAME_LEN, MP_MAX_DATA_LEN } from './mp.js';
+export { threadGetAffinity, threadSetAffinity } from './affinity.js';

@@ -41,7 +41,7 @@ export const MAX_LISTS = 32;
 /** 'RTEM' little-endian. */
 export const CONFIG_MAGIC = 0x4d455452;
 /** Bumped whenever any layout below (or an upper layer's area layout) changes. */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 export const HDR_MAGIC = 0; // u32 CONFIG_MAGIC
 export const HDR_VERSION = 4; // u32 CONFIG_VERSION
@@ -99,12 +99,19 @@ export const LC_THREAD = 8; // i32 worker_threads threadId (0: the main thread)
 export const LC_SOCKET = 12; // i32 NUMA socket the thread ran on when it registered
 export const LC_START = 16; // f64 owning process's start time, against pid reuse
 export const LC_ROLE = 24; // i32 LCORE_ROLE_*
+/**
+ * i32 launch state of a worker lcore (LCORE_STATE_WAIT / RUNNING / FINISHED,
+ * launch.ts); 0 (WAIT) for every other role. In shared memory so that
+ * `rtemem info`, in another process, sees what each lcore is doing.
+ */
+export const LC_LAUNCH = 28;
 
 export const LCORE_STATE_FREE = 0;
 export const LCORE_STATE_USED = 1;
 export const LCORE_ROLE_MAIN = 0; // the primary's main thread (lcore 0)
 export const LCORE_ROLE_THREAD = 1; // a thread that called threadRegister()
 export const LCORE_ROLE_SECONDARY = 2; // a secondary process's main thread
+export const LCORE_ROLE_WORKER = 3; // a worker lcore reserved by EalOptions.lcores: launch() runs work on it
 
 /* ------------------------------------------------------------------ *
  * Memseg list table, 4608..8703: MAX_LISTS entries of 128 bytes.

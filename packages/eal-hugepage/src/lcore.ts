@@ -8,6 +8,7 @@
 import { MAX_LCORE } from './constants.js';
 import type { ConfigRegion } from './config.js';
 import {
+  LC_LAUNCH,
   LC_PID,
   LC_ROLE,
   LC_SOCKET,
@@ -15,6 +16,7 @@ import {
   LC_STATE,
   LC_THREAD,
   LCORE_ENTRY_BYTES,
+  LCORE_ROLE_WORKER,
   LCORE_STATE_FREE,
   LCORE_STATE_USED,
   LCORE_TABLE,
@@ -27,10 +29,14 @@ export interface LcoreInfo {
   pid: number;
   threadId: number;
   socketId: number;
-  role: 'main' | 'thread' | 'secondary';
+  /** 'worker': an lcore reserved by `EalOptions.lcores`, which `eal.launch` runs work on. */
+  role: 'main' | 'thread' | 'secondary' | 'worker';
+  /** A worker lcore's launch state ('WAIT', 'RUNNING', 'FINISHED'); null for the other roles. @see rte_eal_get_lcore_state */
+  state: 'WAIT' | 'RUNNING' | 'FINISHED' | null;
 }
 
-const ROLES = ['main', 'thread', 'secondary'] as const;
+const ROLES = ['main', 'thread', 'secondary', 'worker'] as const;
+const LAUNCH_STATES = ['WAIT', 'RUNNING', 'FINISHED'] as const;
 
 function entry(id: number): number {
   return LCORE_TABLE + id * LCORE_ENTRY_BYTES;
@@ -66,6 +72,8 @@ export function lcoreClaim(
   cfg.i32[(e + LC_SOCKET) >> 2] = socketId;
   cfg.f64[(e + LC_START) >> 3] = startTime;
   cfg.i32[(e + LC_ROLE) >> 2] = role;
+  // A dead process's worker lcore may have been left RUNNING.
+  Atomics.store(cfg.i32, (e + LC_LAUNCH) >> 2, 0);
   Atomics.store(cfg.i32, (e + LC_STATE) >> 2, LCORE_STATE_USED);
   return chosen;
 }
@@ -107,13 +115,40 @@ export function lcoreList(cfg: ConfigRegion): LcoreInfo[] {
   for (let i = 0; i < MAX_LCORE; i++) {
     const e = entry(i);
     if (Atomics.load(cfg.i32, (e + LC_STATE) >> 2) !== LCORE_STATE_USED) continue;
+    const role = cfg.i32[(e + LC_ROLE) >> 2]!;
     out.push({
       lcoreId: i,
       pid: cfg.i32[(e + LC_PID) >> 2]!,
       threadId: cfg.i32[(e + LC_THREAD) >> 2]!,
       socketId: cfg.i32[(e + LC_SOCKET) >> 2]!,
-      role: ROLES[cfg.i32[(e + LC_ROLE) >> 2]!] ?? 'thread',
+      role: ROLES[role] ?? 'thread',
+      state: role === LCORE_ROLE_WORKER ? (LAUNCH_STATES[Atomics.load(cfg.i32, (e + LC_LAUNCH) >> 2)] ?? null) : null,
     });
   }
   return out;
+}
+
+/** True when lcore `id` is in use as a worker lcore of process `pid`. */
+export function lcoreIsWorkerOf(cfg: ConfigRegion, id: number, pid: number): boolean {
+  const e = entry(id);
+  return (
+    Atomics.load(cfg.i32, (e + LC_STATE) >> 2) === LCORE_STATE_USED &&
+    cfg.i32[(e + LC_ROLE) >> 2] === LCORE_ROLE_WORKER &&
+    cfg.i32[(e + LC_PID) >> 2] === pid
+  );
+}
+
+/** True when lcore `id` is free. */
+export function lcoreIsFree(cfg: ConfigRegion, id: number): boolean {
+  return Atomics.load(cfg.i32, (entry(id) + LC_STATE) >> 2) === LCORE_STATE_FREE;
+}
+
+/** The i32 index (into `cfg.i32`) of lcore `id`'s launch state word, for Atomics. */
+export function lcoreLaunchWord(id: number): number {
+  return (entry(id) + LC_LAUNCH) >> 2;
+}
+
+/** Records which thread now runs lcore `id` (a worker lcore's thread, once it started). */
+export function lcoreSetThread(cfg: ConfigRegion, id: number, threadId: number): void {
+  cfg.i32[(entry(id) + LC_THREAD) >> 2] = threadId;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { WasmMemory } from './wasm-memory.js';
 
 /** ABI of the addon this build expects (kAbi in src/native/addon.cc). */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 
 /** The addon's functions; each returns a negated errno on failure. */
 export interface NativeAddon {
@@ -27,6 +27,8 @@ export interface NativeAddon {
   membarrier(): number;
   wasmMemoryMap(memory: WasmMemory, byteOffset: number, length: number, fd: number, fileOffset: number): number;
   wasmMemoryView(memory: WasmMemory, byteOffset: number, length: number): SharedArrayBuffer | number;
+  setAffinity(cpus: number[]): number;
+  getAffinity(): number[] | number;
 }
 
 export const LOCK_SH = 1;

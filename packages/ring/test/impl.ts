@@ -3,7 +3,8 @@
  * with RTEMEM_RING_IMPL=wasm @rtemem/ring-wasm's WasmRing (same API, same
  * layout). The root vitest config runs them both ways.
  */
-import { WasmRing } from '@rtemem/ring-wasm';
+// By path: @rtemem/ring-wasm depends on this package, not the other way round.
+import { WasmRing } from '../../ring-wasm/src/index.js';
 import { registerWasmMemory, Ring as JsRing, type WasmMemory } from '../src/index.js';
 
 export const RING_IMPL: 'js' | 'wasm' = process.env.RTEMEM_RING_IMPL === 'wasm' ? 'wasm' : 'js';

@@ -431,7 +431,7 @@ export function renderInfo(r: InfoReport): string {
     `${e.legacyMem ? ', legacy memory' : ''}${e.inMemory ? ', in memory' : ''}`);
   if (e.runtimeDir) out.push(`  runtime dir ${e.runtimeDir}, page files in ${e.pageDir}`);
   out.push(`  lcores in use: ${e.lcores.length}`);
-  if (e.lcores.length > 0) out.push(table(['lcore', 'role', 'pid', 'thread', 'socket'], e.lcores.map((c) => [c.lcoreId, c.role, c.pid, c.threadId, c.socketId]), { indent: '    ' }));
+  if (e.lcores.length > 0) out.push(table(['lcore', 'role', 'pid', 'thread', 'socket', 'state'], e.lcores.map((c) => [c.lcoreId, c.role, c.pid, c.threadId, c.socketId, c.state ?? '']), { indent: '    ' }));
 
   out.push('', `Memory: ${r.memory.lists.length} memseg list${r.memory.lists.length === 1 ? '' : 's'}, ${formatBytes(r.memory.physmemSize)} with memory`);
   if (r.memory.lists.length > 0) {

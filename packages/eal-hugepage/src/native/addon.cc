@@ -5,7 +5,7 @@
 
 namespace rtemem {
 
-constexpr int kAbi = 2;
+constexpr int kAbi = 3;
 
 }  // namespace rtemem
 
@@ -24,6 +24,8 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("pageNode", Napi::Function::New(env, PageNode, "pageNode"));
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
   exports.Set("membarrier", Napi::Function::New(env, Membarrier, "membarrier"));
+  exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
+  exports.Set("getAffinity", Napi::Function::New(env, GetAffinity, "getAffinity"));
   RegisterMembarrier();
   exports.Set("wasmMemoryMap", Napi::Function::New(env, WasmMemoryMap, "wasmMemoryMap"));
   exports.Set("wasmMemoryView", Napi::Function::New(env, WasmMemoryView, "wasmMemoryView"));

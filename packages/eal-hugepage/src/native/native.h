@@ -34,6 +34,10 @@ void RegisterMembarrier();
 Napi::Value WasmMemoryMap(const Napi::CallbackInfo& info);
 Napi::Value WasmMemoryView(const Napi::CallbackInfo& info);
 
+// affinity.cc: the calling thread's CPU affinity (sched_setaffinity / getaffinity).
+Napi::Value SetAffinity(const Napi::CallbackInfo& info);
+Napi::Value GetAffinity(const Napi::CallbackInfo& info);
+
 // Shared by both files: the data pointer and length of a SharedArrayBuffer
 // (or ArrayBuffer) argument. Returns false when the value is neither.
 bool BufferData(napi_env env, napi_value value, void** data, size_t* length);
