@@ -6,10 +6,21 @@
 // one the loader picks on that Node. Binaries of other ABIs stay, so one
 // checkout serves Node 20, 22 and 24 at once (build once with each).
 // Exits non-zero when the build fails or (for the running Node) the result
-// does not load.
-const { compile, describeAbi, headerVersion, nodedirForRunningNode, tryLoad } = require('./native-build.cjs');
+// does not load. --if-missing: do nothing when the running Node already has
+// a binary that loads (what `pnpm bench --node 24` uses; after editing the
+// C++ sources, build without it).
+const fs = require('node:fs');
+const path = require('node:path');
+const { ROOT, compile, describeAbi, headerVersion, nodedirForRunningNode, taggedPath, tryLoad } = require('./native-build.cjs');
 
 const args = process.argv.slice(2);
+if (args.includes('--if-missing')) {
+  const file = path.join(ROOT, taggedPath(process.versions.modules));
+  if (fs.existsSync(file) && tryLoad(file).ok) {
+    console.log(`@rtemem/eal-hugepage: Node ${process.versions.node} (${describeAbi(Number(process.versions.modules))}) has its binary: ${file}`);
+    process.exit(0);
+  }
+}
 const i = args.indexOf('--nodedir');
 let target;
 if (i >= 0) {
