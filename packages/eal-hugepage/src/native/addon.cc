@@ -1,11 +1,17 @@
 // Module entry: a flat table of functions. The ABI number lets the
 // TypeScript loader refuse a binary built from other sources; nodeAbi and
 // the check in InitRtemem refuse a binary built for another Node.
-#include <node_version.h>
-
 #include <string>
 
 #include "native.h"
+
+// node_version.h gives the Node this is compiled for. Node 20's copy also
+// defines NAPI_VERSION unconditionally (22 and 24 only when unset): keep
+// binding.gyp's, the one every other source file is compiled with.
+#pragma push_macro("NAPI_VERSION")
+#undef NAPI_VERSION
+#include <node_version.h>
+#pragma pop_macro("NAPI_VERSION")
 
 namespace rtemem {
 
