@@ -5,7 +5,12 @@
  * tables; merges their results into results/latest.json (other suites'
  * entries stay); regenerates RESULTS.md and results/chart.svg.
  *
- * Options: --reps N (repetitions per figure, default 5), --list,
+ * Every suite runs once per module entry (`import`, then `require`), each
+ * in its own process; the rows keep the import figures and carry the
+ * require figure of rtemem beside them (`rtememRequire`).
+ *
+ * Options: --reps N (repetitions per figure, default 5), --entry esm|cjs|both
+ * (default both), --list,
  * --report (run nothing: regenerate RESULTS.md and the chart from latest.json),
  * --suites DIR and --out DIR (where suites are, and where RESULTS.md and
  * results/ go: for tests of the harness).
@@ -27,16 +32,21 @@ import { renderChart } from './lib/chart.mjs';
 import { mergeNodeRun, parseNodes, prepareNode, readNodes } from './lib/nodes.mjs';
 import { nodesText, suiteText, resultsMarkdown } from './lib/report.mjs';
 import { machineInfo, mergeSuite, readResults, writeJsonAtomic } from './lib/results.mjs';
-import { combineParts, DEFAULT_REPS } from './lib/runner.mjs';
+import { ENTRIES } from './lib/entry.mjs';
+import { attachRequire, combineParts, DEFAULT_REPS } from './lib/runner.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 function parseArgs(argv) {
-  const o = { names: [], reps: DEFAULT_REPS, list: false, report: false, suites: join(here, 'suites'), out: here, node: null };
+  const o = { names: [], reps: DEFAULT_REPS, entries: ENTRIES, list: false, report: false, suites: join(here, 'suites'), out: here, node: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--reps') o.reps = Number(argv[++i]);
-    else if (a === '--list') o.list = true;
+    else if (a === '--entry') {
+      const e = argv[++i];
+      if (e !== 'both' && !ENTRIES.includes(e)) throw new Error(`--entry takes esm, cjs or both, not ${e}`);
+      o.entries = e === 'both' ? ENTRIES : [e];
+    } else if (a === '--list') o.list = true;
     else if (a === '--report') o.report = true;
     else if (a === '--suites') o.suites = resolve(argv[++i]);
     else if (a === '--out') o.out = resolve(argv[++i]);
@@ -49,10 +59,14 @@ function parseArgs(argv) {
   return o;
 }
 
-/** Runs one suite file in a child process; resolves its result, or null when it failed. */
-function runChild(file, reps, backend) {
+/** Runs one suite file in a child process loading rtemem through `entry`; resolves its result, or null when it failed. */
+function runChild(file, reps, backend, entry) {
   return new Promise((resolvePromise) => {
-    const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps), backend ?? ''], { execArgv: ['--expose-gc'], serialization: 'advanced' });
+    const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps), backend ?? ''], {
+      execArgv: ['--expose-gc'],
+      serialization: 'advanced',
+      env: { ...process.env, RTEMEM_BENCH_ENTRY: entry },
+    });
     let result = null;
     child.on('message', (m) => {
       if (m.type === 'result') result = m.result;
@@ -64,7 +78,7 @@ function runChild(file, reps, backend) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) {
-    console.log('usage: pnpm bench [suite...] [--reps N] [--node 24 | --node 20,24] [--list] [--report]\n(see bench/README.md)');
+    console.log('usage: pnpm bench [suite...] [--reps N] [--entry esm|cjs|both] [--node 24 | --node 20,24] [--list] [--report]\n(see bench/README.md)');
     return 0;
   }
   const available = readdirSync(o.suites).filter((f) => f.endsWith('.mjs')).map((f) => basename(f, '.mjs')).sort();
@@ -102,7 +116,15 @@ async function main() {
     const file = join(o.suites, `${name}.mjs`);
     const suite = (await import(pathToFileURL(file).href)).default;
     const runs = [];
-    for (const backend of suite.backends ?? [null]) runs.push(await runChild(file, o.reps, backend));
+    const byEntry = Object.fromEntries(o.entries.map((e) => [e, []]));
+    for (const backend of suite.backends ?? [null]) {
+      for (const entry of o.entries) {
+        console.log(`   (${entry === 'esm' ? 'import' : 'require'})`);
+        const r = await runChild(file, o.reps, backend, entry);
+        runs.push(r);
+        byEntry[entry].push(r);
+      }
+    }
     const freeAfter = await hugepagesFree();
     const left = (await Promise.all(runs.map((r) => leftoverFiles(filePrefixOf(r.pid))))).flat();
     if (left.length > 0) {
@@ -121,7 +143,11 @@ async function main() {
       failed++;
       continue;
     }
-    const run = { result: combineParts(suite, runs.map((r) => r.result), o.reps) };
+    const main = o.entries[0];
+    let result = combineParts(suite, byEntry[main].map((r) => r.result), o.reps);
+    if (main === 'esm' && byEntry.cjs) result = attachRequire(result, combineParts(suite, byEntry.cjs.map((r) => r.result), o.reps));
+    result.entry = main === 'esm' ? 'import' : 'require';
+    const run = { result };
     console.log(`\n${suiteText(run.result)}`);
     // Merge right away so that a later failure keeps this suite's figures.
     const doc = mergeSuite(readResults(latest), run.result, machineInfo({ hugepages: hugepageInfo(), cwd: o.out, loadAverage1m }));
@@ -151,7 +177,7 @@ async function compareNodes(o, majors, names, { latest, nodesFile }) {
       for (const n of nodes) {
         console.log(`\n>> ${name} on Node ${n.version}`);
         const out = join(scratch, n.major);
-        const r = spawnSync(n.node, [fileURLToPath(import.meta.url), name, '--reps', String(o.reps), '--suites', o.suites, '--out', out], {
+        const r = spawnSync(n.node, [fileURLToPath(import.meta.url), name, '--reps', String(o.reps), ...(o.entries.length === 1 ? ['--entry', o.entries[0]] : []), '--suites', o.suites, '--out', out], {
           stdio: 'inherit',
           env: { ...process.env, RTEMEM_BENCH_NODE: '' },
         });

@@ -7,6 +7,7 @@ import { fmt, fmtRatio, targetText } from './figures.mjs';
 import { nodesTable } from './nodes.mjs';
 
 export const RATIO_NOTE =
+  'The rtemem column loads the packages with import (their ES module entry); "rtemem via require" is the same case in a process that loads them with require (their CommonJS entry), and in parentheses its time over import\'s (1.00: as fast). ' +
   'Figures are medians over repetitions; "rtemem min..max" shows how much they varied, so a ratio within that spread is noise. ratio > 1 means rtemem wins: peer / rtemem for ns/op (lower is better), ' +
   'rtemem / peer for Mobj/s (higher is better); "vs best" is against the strongest peer. ' +
   'Verdicts check rtemem\'s median against the case\'s target.';
@@ -25,13 +26,16 @@ function peerNames(rows) {
  */
 export function timingTable(suite) {
   const peers = peerNames(suite.rows);
-  const header = ['case', 'backend', 'unit', 'rtemem', 'rtemem min..max', ...peers, 'vs best', 'target', 'verdict'];
+  // A require column when the suite also ran through the CommonJS entry.
+  const withRequire = suite.rows.some((r) => 'rtememRequire' in r);
+  const header = ['case', 'backend', 'unit', 'rtemem', 'rtemem min..max', ...(withRequire ? ['rtemem via require (÷ import)'] : []), ...peers, 'vs best', 'target', 'verdict'];
   const rows = suite.rows.map((r) => [
     r.case,
     r.backend,
     r.unit,
     r.rtemem ? fmt(r.rtemem.median) : 'n/a',
     r.rtemem ? `${fmt(r.rtemem.min)}..${fmt(r.rtemem.max)}` : '',
+    ...(withRequire ? [r.rtememRequire ? `${fmt(r.rtememRequire.median)} (${r.requireRatio.toFixed(2)})` : 'n/a'] : []),
     ...peers.map((p) => {
       if (!(p in r.peers)) return '';
       const f = r.peers[p];

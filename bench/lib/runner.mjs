@@ -177,3 +177,21 @@ export function combineParts(suite, parts, reps) {
   rows.sort((a, b) => caseIndex.get(a.case) - caseIndex.get(b.case) || backendIndex.get(a.backend) - backendIndex.get(b.backend));
   return { name: suite.name, title: suite.title ?? suite.name, note: suite.note ?? null, backends: suite.backends ?? [], rows, skipped, reps };
 }
+
+/**
+ * The import run's result with the require run's rtemem figures beside
+ * each row (`rtememRequire`, and `requireRatio`: require / import time, so
+ * 1.00 is "as fast", 1.10 "10 % slower").
+ */
+export function attachRequire(esm, cjs) {
+  const key = (r) => `${r.case}\u0000${r.backend}`;
+  const other = new Map(cjs.rows.map((r) => [key(r), r]));
+  const rows = esm.rows.map((r) => {
+    const c = other.get(key(r));
+    const f = c?.rtemem ?? null;
+    if (!f || !r.rtemem) return { ...r, rtememRequire: f, requireRatio: null };
+    const ratio = r.unit === 'ns/op' ? f.median / r.rtemem.median : r.rtemem.median / f.median;
+    return { ...r, rtememRequire: f, requireRatio: ratio };
+  });
+  return { ...esm, rows };
+}

@@ -10,7 +10,10 @@
  * 2. A fresh 2 MiB shared region: rtemem backs pages and gives them back
  *    to the OS at once; the peers allocate, and leave the freeing to GC.
  */
-import { Eal } from '@rtemem/eal-hugepage';
+import { rtemem } from '../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal } = await rtemem('@rtemem/eal-hugepage');
 
 const MiB = 1 << 20;
 const REGION_BYTES = 512 * MiB;

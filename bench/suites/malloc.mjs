@@ -13,7 +13,10 @@
  * (freed by dropping the reference: their cost shows as GC).
  */
 import { MemPool } from '@thi.ng/malloc';
-import { Eal, Heap } from '@rtemem/malloc-heap';
+import { rtemem } from '../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Heap } = await rtemem('@rtemem/malloc-heap');
 
 const MiB = 1 << 20;
 const PAIRS = 1024;

@@ -8,7 +8,10 @@
  * best a single-threaded JS program can do). The rtemem pool is shared by
  * every thread and process and keeps DPDK's mbuf layout.
  */
-import { Eal, Mbuf, PktmbufPool } from '@rtemem/mbuf';
+import { rtemem } from '../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Mbuf, PktmbufPool } = await rtemem('@rtemem/mbuf');
 
 const MiB = 1 << 20;
 const N = 4096;

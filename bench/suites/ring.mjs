@@ -6,11 +6,19 @@
  * SharedArrayBuffer too), denque and a plain JS array used as a queue.
  * Two workers: a producer and a consumer moving bulks of 32 through an SP/SC
  * and an MP/MC ring, million objects per second, against ringbuf.js.
+ *
+ * Every case also runs @rtemem/ring-wasm's WasmRing on the same kind of
+ * ring (a peer column, "WasmRing"): the same API with its head/tail moves
+ * in WebAssembly, so its ratio is JS ring / wasm ring in the same run.
  */
-import { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '@rtemem/ring';
+import { rtemem } from '../lib/entry.mjs';
 import { RingBuffer } from 'ringbuf.js';
 import Denque from 'denque';
 import { ownCopy } from '../lib/own-copy.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } = await rtemem('@rtemem/ring');
+const { WasmRing } = await rtemem('@rtemem/ring-wasm');
 
 const MiB = 1 << 20;
 const LOOP = 1024;
@@ -40,6 +48,52 @@ function bulk32(ring, loop) {
       s += ring.dequeueBulk(out, 32);
     }
     sink[0] += s + out[31];
+  };
+}
+
+// The same work through the zero-copy API and through bulk calls of a
+// Float64Array: a producer makes 32 values, a consumer sums them. Zero copy
+// writes and reads them in the ring's slots; the bulk calls go through the
+// caller's arrays (a copy each way).
+function zcBulk32(ring, loop) {
+  const zc = { ptr1: 0, n1: 0, ptr2: 0, n2: 0 };
+  const slots = ring.slots;
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < loop / 32; i++) {
+      ring.enqueueZcBulkStart(32, zc);
+      let p = zc.ptr1;
+      const n1 = zc.n1;
+      for (let k = 0; k < n1; k++) slots[p + k] = i + k;
+      p = zc.ptr2 - n1;
+      for (let k = n1; k < 32; k++) slots[p + k] = i + k;
+      ring.enqueueZcFinish(32);
+      ring.dequeueZcBulkStart(32, zc);
+      p = zc.ptr1;
+      const m1 = zc.n1;
+      for (let k = 0; k < m1; k++) s += slots[p + k];
+      p = zc.ptr2 - m1;
+      for (let k = m1; k < 32; k++) s += slots[p + k];
+      ring.dequeueZcFinish(32);
+    }
+    sink[0] += s;
+  };
+}
+
+function copyBulk32(ring, loop) {
+  const objs = new Float64Array(32);
+  const out = new Float64Array(32);
+  const sink = new Float64Array(1);
+  return () => {
+    let s = 0;
+    for (let i = 0; i < loop / 32; i++) {
+      for (let k = 0; k < 32; k++) objs[k] = i + k;
+      ring.enqueueBulk(objs, 32);
+      ring.dequeueBulk(out, 32);
+      for (let k = 0; k < 32; k++) s += out[k];
+    }
+    sink[0] += s;
   };
 }
 
@@ -105,8 +159,8 @@ function denque(n) {
 
 const workerFile = (name) => new URL(`./ring/${name}.mjs`, import.meta.url);
 
-function pair(ctx, ringName) {
-  const data = { eal: ctx.eal.workerData(), ring: ringName };
+function pair(ctx, ringName, impl = 'js') {
+  const data = { eal: ctx.eal.workerData(), ring: ringName, impl };
   return {
     workers: [
       { file: workerFile('producer'), data, counts: false },
@@ -138,6 +192,10 @@ export default {
       mpmc: Ring.create(eal, 'mpmc', 1024, -1, 0),
       tspsc: Ring.create(eal, 'tspsc', 4096, -1, SPSC),
       tmpmc: Ring.create(eal, 'tmpmc', 4096, -1, 0),
+      wspsc: WasmRing.create(eal, 'wspsc', 1024, -1, SPSC),
+      wmpmc: WasmRing.create(eal, 'wmpmc', 1024, -1, 0),
+      wtspsc: WasmRing.create(eal, 'wtspsc', 4096, -1, SPSC),
+      wtmpmc: WasmRing.create(eal, 'wtmpmc', 4096, -1, 0),
     };
   },
   teardown(ctx) {
@@ -150,7 +208,7 @@ export default {
       target: { max: 20, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 2.2 ns; ringbuf.js: 53 ns (measured on this machine).',
       rtemem: (ctx) => ownCopy(single)(ctx.spsc, LOOP),
-      peers: { 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
+      peers: { WasmRing: (ctx) => ownCopy(single)(ctx.wspsc, LOOP), 'ringbuf.js': ringbufSingle, denque: denque(1), 'JS array': arrayQueue(1) },
     },
     {
       name: 'MP/MC enqueue+dequeue 1',
@@ -166,14 +224,21 @@ export default {
       target: { max: 1.2, unit: 'ns/op' },
       note: 'ns per object. DPDK C: 0.47 ns; ringbuf.js: 2.35 ns.',
       rtemem: (ctx) => ownCopy(bulk32)(ctx.spsc, LOOP),
-      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+      peers: { WasmRing: (ctx) => ownCopy(bulk32)(ctx.wspsc, LOOP), 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+    },
+    {
+      name: 'SP/SC bulk 32, zero copy',
+      opsPerCall: LOOP,
+      note: 'ns per object: 32 values made, enqueued, dequeued and summed. rtemem writes and reads them in the slots (enqueueZcBulkStart/Finish, dequeueZcBulkStart/Finish); its peer "bulk calls" does the same work through enqueueBulk/dequeueBulk of a Float64Array on the same kind of ring.',
+      rtemem: (ctx) => ownCopy(zcBulk32)(ctx.spsc, LOOP),
+      peers: { 'bulk calls (Float64Array)': (ctx) => ownCopy(copyBulk32)(ctx.spsc, LOOP) },
     },
     {
       name: 'MP/MC bulk 32',
       opsPerCall: LOOP,
       note: 'ns per object. DPDK C: 0.63 ns.',
       rtemem: (ctx) => ownCopy(bulk32)(ctx.mpmc, LOOP),
-      peers: { 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
+      peers: { WasmRing: (ctx) => ownCopy(bulk32)(ctx.wmpmc, LOOP), 'ringbuf.js': ringbufBulk32, denque: denque(32), 'JS array': arrayQueue(32) },
     },
     {
       name: 'two workers SP/SC bulk 32',
@@ -181,7 +246,7 @@ export default {
       target: { min: 400, unit: 'Mobj/s' },
       note: 'Million objects per second from a producer worker to a consumer worker. DPDK C between two cores: 988 Mobj/s; ringbuf.js: 290-340.',
       rtemem: (ctx) => pair(ctx, 'tspsc'),
-      peers: { 'ringbuf.js': ringbufPair },
+      peers: { WasmRing: (ctx) => pair(ctx, 'wtspsc', 'wasm'), 'ringbuf.js': ringbufPair },
     },
     {
       name: 'two workers MP/MC bulk 32',
@@ -190,6 +255,36 @@ export default {
       note: 'The MP/MC code path with one producer and one consumer. DPDK C: 511 Mobj/s.',
       rtemem: (ctx) => pair(ctx, 'tmpmc'),
       peers: { 'ringbuf.js': ringbufPair },
+    },
+    // Issue 18's targets for the WebAssembly ring: WasmRing is the rtemem
+    // column here, the JS Ring on the same kind of ring its peer.
+    {
+      name: 'MP/MC enqueue+dequeue 1, WasmRing',
+      opsPerCall: LOOP,
+      target: { max: 20, unit: 'ns/op' },
+      note: 'ns per object through @rtemem/ring-wasm (one wasm call per enqueue and per dequeue); peer: @rtemem/ring on the same kind of ring. DPDK C: 11.7 ns.',
+      rtemem: (ctx) => ownCopy(single)(ctx.wmpmc, LOOP),
+      peers: { 'Ring (JS)': (ctx) => ownCopy(single)(ctx.mpmc, LOOP) },
+    },
+    {
+      name: 'SP/SC bulk 32 zero copy, WasmRing',
+      opsPerCall: LOOP,
+      target: { max: 1.5, unit: 'ns/op' },
+      note: 'ns per object: 32 values made, enqueued, dequeued and summed through the zero-copy API of @rtemem/ring-wasm; peers: the same work through bulk calls of a Float64Array, and through the JS Ring.',
+      rtemem: (ctx) => ownCopy(zcBulk32)(ctx.wspsc, LOOP),
+      peers: {
+        'WasmRing bulk calls': (ctx) => ownCopy(copyBulk32)(ctx.wspsc, LOOP),
+        'Ring (JS) zero copy': (ctx) => ownCopy(zcBulk32)(ctx.spsc, LOOP),
+        'Ring (JS) bulk calls': (ctx) => ownCopy(copyBulk32)(ctx.spsc, LOOP),
+      },
+    },
+    {
+      name: 'two workers MP/MC bulk 32, WasmRing',
+      kind: 'throughput',
+      target: { min: 300, unit: 'Mobj/s' },
+      note: 'A producer and a consumer worker through an MP/MC ring of @rtemem/ring-wasm; peer: the JS Ring. DPDK C: 511 Mobj/s.',
+      rtemem: (ctx) => pair(ctx, 'wtmpmc', 'wasm'),
+      peers: { 'Ring (JS)': (ctx) => pair(ctx, 'tmpmc') },
     },
   ],
 };

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "rtemem",
-      "sources": ["src/native/addon.cc", "src/native/mapping.cc", "src/native/pagemap.cc"],
+      "sources": ["src/native/addon.cc", "src/native/mapping.cc", "src/native/pagemap.cc", "src/native/sync.cc", "src/native/wasm_memory.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],

@@ -1,10 +1,14 @@
 // Bench worker: dequeues bulks of 32 from a named ring; counts what it got.
-import { Eal, Ring } from '@rtemem/ring';
+import { rtemem } from '../../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring } = await rtemem('@rtemem/ring');
+const { WasmRing } = await rtemem('@rtemem/ring-wasm');
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);
   eal.threadRegister();
-  return { eal, ring: Ring.lookup(eal, data.ring), out: new Float64Array(32) };
+  return { eal, ring: (data.impl === 'wasm' ? WasmRing : Ring).lookup(eal, data.ring), out: new Float64Array(32) };
 }
 
 export function run(s, ctl) {

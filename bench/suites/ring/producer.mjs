@@ -1,10 +1,14 @@
 // Bench worker: enqueues bulks of 32 into a named ring as long as the round runs.
-import { Eal, Ring } from '@rtemem/ring';
+import { rtemem } from '../../lib/entry.mjs';
+
+// Through import or require, as the runner asks (lib/entry.mjs).
+const { Eal, Ring } = await rtemem('@rtemem/ring');
+const { WasmRing } = await rtemem('@rtemem/ring-wasm');
 
 export function setup(data) {
   const eal = Eal.attach(data.eal);
   eal.threadRegister();
-  return { eal, ring: Ring.lookup(eal, data.ring), objs: new Float64Array(32).map((_, i) => i + 1) };
+  return { eal, ring: (data.impl === 'wasm' ? WasmRing : Ring).lookup(eal, data.ring), objs: new Float64Array(32).map((_, i) => i + 1) };
 }
 
 export function run(s, ctl) {

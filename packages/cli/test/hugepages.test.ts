@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../src/errors.js';
 import { type HugepagesSystem, defaultSystem, hugepagesActions, hugepagesReport } from '../src/index.js';
 import { hugepagesRequired } from '@rtemem/testkit';
-import { assertBuilt, rtemem } from './helpers.js';
+import { assertBuilt, installedCopy, rtemem } from './helpers.js';
 
 beforeAll(assertBuilt);
 
@@ -397,10 +397,13 @@ describe.skipIf(skip2M)(`rtemem hugepages on this system${why(skip2M, `no ${SYS2
     expect(doc.mounts.map((m: { mountPoint: string }) => m.mountPoint)).toEqual(mounts);
   });
 
-  it.skipIf(skipRoot)(`--setup the current count + 2 pages really reserves them; the exact previous counts are restored${why(skipRoot, 'needs root')}`, () => {
+  it.skipIf(skipRoot)(`--setup the current count + 2 pages really reserves them (and mounts 2 MiB hugetlbfs only when none is); the machine is left as it was${why(skipRoot, 'needs root')}`, () => {
+    // Everything the call may change, recorded before it runs.
     const prevTotal = sysCount('nr_hugepages');
     const prevNodes = nodeFiles();
     const mountsBefore = readFileSync('/proc/mounts', 'utf8');
+    const devMountsBefore = hugetlbfsMountsAt('/dev/hugepages');
+    const twoMegMounted = mountsBefore.split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs' && (/pagesize=2M/.test(l) || !/pagesize=/.test(l)));
     try {
       const want = prevTotal + 2;
       const r = rtemem(['hugepages', '--setup', `${want * 2}M`, '--pagesize', '2M', '--json']);
@@ -408,18 +411,25 @@ describe.skipIf(skip2M)(`rtemem hugepages on this system${why(skip2M, `no ${SYS2
       expect(sysCount('nr_hugepages')).toBe(want);
       const doc = JSON.parse(r.stdout);
       expect(doc.actions[0]).toMatchObject({ action: 'reserve', pages: want, pageSize: 2 * MiB });
-      if (hugetlbfsMountsAt('/dev/hugepages') > 0 || /pagesize=2M/.test(mountsBefore)) {
-        // A 2 MiB hugetlbfs is mounted already: --setup must not mount another.
+      if (twoMegMounted) {
+        // A 2 MiB hugetlbfs was mounted before the call: --setup must not mount another.
         expect(doc.actions[1].message).toContain('already mounted');
         expect(readFileSync('/proc/mounts', 'utf8')).toBe(mountsBefore);
+      } else {
+        // None was: --setup mounts one at /dev/hugepages, and says so.
+        expect(doc.actions[1]).toMatchObject({ action: 'mount', mountPoint: '/dev/hugepages' });
+        expect(doc.actions[1].message).toContain('mounted hugetlbfs (pagesize=2M) at /dev/hugepages');
+        expect(hugetlbfsMountsAt('/dev/hugepages')).toBe(devMountsBefore + 1);
       }
     } finally {
-      // Per node first (a multi-node machine), then the total.
+      // Undo in reverse: the mount this call added (if any), then the counts, per node first (a multi-node machine), then the total.
+      for (let i = hugetlbfsMountsAt('/dev/hugepages'); i > devMountsBefore; i--) spawnSync('umount', ['/dev/hugepages']);
       for (const n of prevNodes) writeFileSync(n.path, `${n.value}\n`);
       writeFileSync(join(SYS2M, 'nr_hugepages'), `${prevTotal}\n`);
     }
     expect(sysCount('nr_hugepages')).toBe(prevTotal);
     for (const n of prevNodes) expect(Number(readFileSync(n.path, 'utf8').trim())).toBe(n.value);
+    expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(' hugetlbfs '))).toEqual(mountsBefore.split('\n').filter((l) => l.includes(' hugetlbfs ')));
   });
 
   it.skipIf(skipRoot)(`--mount / --unmount with --mount-point: a second hugetlbfs of our own, and only that one${why(skipRoot, 'needs root')}`, (ctx) => {
@@ -465,11 +475,24 @@ function dropPrefix(): { prefix: string[] | null; reason: string } {
 const drop = dropPrefix();
 
 describe.skipIf(drop.prefix === null || skip2M)(`rtemem hugepages as a user who is not root${why(drop.prefix === null, drop.reason)}${why(drop.prefix !== null && skip2M, `no ${SYS2M}`)}`, () => {
+  // Another user may not be able to read this checkout (root's home, a 0700
+  // temp folder): as root, that user runs an installed copy in a folder anyone can read.
+  let copy: { cli: string; remove: () => void } | null = null;
+  beforeAll(() => {
+    if (drop.prefix!.length > 0) copy = installedCopy();
+  });
+  afterAll(() => copy?.remove());
+
   const asNobody = (args: string[]) => {
+    if (drop.prefix!.length === 0) {
+      // Not root already: run as this user.
+      if (process.geteuid?.() === 0) throw new Error('refusing to run as root');
+      return rtemem(args);
+    }
     // Make sure the user really is not root before asking for changes to the real system.
     const uid = spawnSync(drop.prefix![0]!, [...drop.prefix!.slice(1), process.execPath, '-e', 'process.stdout.write(String(process.geteuid()))'], { encoding: 'utf8' }).stdout;
     if (uid === '0' || uid === '') throw new Error(`refusing to run ${args.join(' ')}: the dropped user is uid ${JSON.stringify(uid)}`);
-    return rtemem(args, { prefix: drop.prefix! });
+    return rtemem(args, { prefix: drop.prefix!, cli: copy!.cli });
   };
 
   it('shows hugepages (reading needs no root)', () => {

@@ -59,6 +59,8 @@ import {
 import { type LcoreInfo, lcoreClaim, lcoreList, lcoreReclaimDead, lcoreRelease, lcoreSocket } from './lcore.js';
 import { type LockOwner, lockAcquire, lockRelease } from './lock.js';
 import { backPages, mapListFile, markBacked, MemsegListMap, releasePages, segState } from './memseg-list.js';
+// Hook (ring-wasm): lists live in WebAssembly memories; see wasm-memory.ts.
+import { mapListBuffer, registerWasmMemory, sabListBuffer, wasmMemoryOf, type WasmListMemory } from './wasm-memory.js';
 import { LOCK_EX, LOCK_NB, native } from './native.js';
 import { processAlive, selfStartTime } from './process-info.js';
 import { configPathFor, createRuntimeDir, pageFileName, removePageFiles, removeRuntimeDir, runtimeDirFor, unlinkQuiet, validateFilePrefix } from './runtime-dir.js';
@@ -108,7 +110,8 @@ export interface EalWorkerData {
   pageSize: number;
   flags: number;
   config: SharedArrayBuffer;
-  lists: { index: number; sab: SharedArrayBuffer; fd: number }[];
+  // wasm (hook, ring-wasm): the WebAssembly memory the list is in, posted with it.
+  lists: { index: number; sab: SharedArrayBuffer; fd: number; wasm?: WasmListMemory }[];
 }
 
 const DEFAULT_MEMORY = 64 * 1024 * 1024;
@@ -366,6 +369,7 @@ export class Eal {
     const lists = data.lists.map((l) => {
       const d = config.readList(l.index);
       if (d === null) throw new RteError('EINVAL', `worker data names memseg list ${l.index}, which the config does not have`);
+      if (l.wasm) registerWasmMemory(l.sab, l.wasm.memory, l.wasm.offset); // hook (ring-wasm)
       return new MemsegListMap(d, l.sab, l.fd);
     });
     return new Eal({
@@ -507,7 +511,7 @@ export class Eal {
         let sab: SharedArrayBuffer;
         let fd = -1;
         if (choice.backend === 'sab') {
-          sab = new SharedArrayBuffer(p.length);
+          sab = sabListBuffer(p.length); // hook (ring-wasm): a WebAssembly memory's buffer
         } else {
           if (files) {
             const path = join(choice.pageDir, fileName);
@@ -519,7 +523,7 @@ export class Eal {
           }
           undo.fds.push(fd);
           if (choice.backend === 'anonymous') ftruncateSync(fd, p.length);
-          sab = mapListFile(fd, p.length, `memseg list ${index}`);
+          sab = mapListBuffer(fd, p.length, pageSize, `memseg list ${index}`); // hook (ring-wasm)
           undo.buffers.push(sab);
         }
         lists.push(new MemsegListMap(d, sab, fd));
@@ -697,7 +701,7 @@ export class Eal {
         const path = join(pageDir, d.fileName);
         const lfd = openSync(path, 'r+');
         undo.fds.push(lfd);
-        const lsab = mapListFile(lfd, d.length, `memseg list ${index} (${path})`);
+        const lsab = mapListBuffer(lfd, d.length, d.pageSize, `memseg list ${index} (${path})`); // hook (ring-wasm)
         undo.buffers.push(lsab);
         lists.push(new MemsegListMap(d, lsab, lfd));
       }
@@ -770,7 +774,7 @@ export class Eal {
       pageSize: this.pageSize,
       flags: this.#flags,
       config: this.config.sab,
-      lists: this.lists.map((l) => ({ index: l.index, sab: l.sab, fd: l.fd })),
+      lists: this.lists.map((l) => ({ index: l.index, sab: l.sab, fd: l.fd, wasm: wasmMemoryOf(l.sab) })),
     };
   }
 

@@ -10,6 +10,7 @@
  *
  * @see struct rte_memseg_list, eal_memalloc_alloc_seg_bulk in DPDK
  */
+import { IOVA_UNKNOWN } from './common.js';
 import { BAD_IOVA } from './constants.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
 import { fromErrno } from './errors.js';
@@ -17,7 +18,6 @@ import { LIST_SPAN, ML_F_EXTERNAL, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SE
 import { native } from './native.js';
 import { SharedViews } from './views.js';
 
-const IOVA_UNKNOWN = 0xffffffff;
 
 /** One memseg list mapped in this thread. */
 export class MemsegListMap extends SharedViews {
@@ -79,6 +79,28 @@ export function segIova(cfg: ConfigRegion, list: MemsegListMap, seg: number): bi
   const hi = cfg.u32[(e + SEG_IOVA_HI) >> 2]!;
   if (lo === IOVA_UNKNOWN && hi === IOVA_UNKNOWN) return BAD_IOVA;
   return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * The IOVA of byte `off` of `list` as two 32-bit words in out[0] (low) and
+ * out[1] (high), without a bigint: for paths that allocate nothing. Returns
+ * false, and writes 0xffffffff twice (BAD_IOVA's bits), when it is unknown.
+ */
+export function segIovaWords(cfg: ConfigRegion, list: MemsegListMap, off: number, out: Uint32Array): boolean {
+  const seg = Math.floor(off / list.pageSize);
+  const e = list.segEntry(seg);
+  const lo = cfg.u32[(e + SEG_IOVA_LO) >> 2]!;
+  const hi = cfg.u32[(e + SEG_IOVA_HI) >> 2]!;
+  if ((list.flags & ML_F_EXTERNAL) !== 0 || (cfg.u32[(e + SEG_STATE) >> 2]! & SEG_F_USED) === 0 || (lo === IOVA_UNKNOWN && hi === IOVA_UNKNOWN)) {
+    out[0] = IOVA_UNKNOWN;
+    out[1] = IOVA_UNKNOWN;
+    return false;
+  }
+  // lo + the offset in the page, carried into hi (both below 2**32, the sum below 2**33).
+  const sum = lo + (off - seg * list.pageSize);
+  out[0] = sum >>> 0;
+  out[1] = (hi + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+  return true;
 }
 
 function writeSeg(cfg: ConfigRegion, list: MemsegListMap, seg: number, state: number, iova: bigint): void {

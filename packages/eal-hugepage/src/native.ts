@@ -19,9 +19,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import type { WasmMemory } from './wasm-memory.js';
 
 /** ABI of the addon's function table that this build expects (kAbi in src/native/addon.cc). */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 
 /** The addon's functions; each returns a negated errno on failure. */
 export interface NativeAddon {
@@ -41,6 +42,9 @@ export interface NativeAddon {
   pagemapRange(buffer: SharedArrayBuffer, offset: number, length: number, pageSize: number): BigInt64Array | number;
   pageNode(buffer: SharedArrayBuffer, offset: number): number;
   currentNode(): number;
+  membarrier(): number;
+  wasmMemoryMap(memory: WasmMemory, byteOffset: number, length: number, fd: number, fileOffset: number): number;
+  wasmMemoryView(memory: WasmMemory, byteOffset: number, length: number): SharedArrayBuffer | number;
 }
 
 export const LOCK_SH = 1;

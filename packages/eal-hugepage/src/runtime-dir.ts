@@ -91,7 +91,12 @@ export function removePageFiles(prefix: string, dirs: string[]): string[] {
   return removed;
 }
 
-/** Removes the runtime dir of a prefix when nothing but our files is left. */
+/**
+ * Removes the runtime dir of a prefix when nothing but our files is left,
+ * and the parent it was created in when that is empty too: a machine where
+ * every primary has cleaned up holds no rtemem directory. (A primary that
+ * creates its dir meanwhile recreates the parent: createRuntimeDir makes both.)
+ */
 export function removeRuntimeDir(prefix: string): void {
   const dir = runtimeDirFor(prefix);
   try {
@@ -99,6 +104,11 @@ export function removeRuntimeDir(prefix: string): void {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
   } catch {
     // Already gone.
+  }
+  try {
+    rmdirSync(runtimeBaseDir());
+  } catch {
+    // Not empty (other primaries), not ours, or already gone.
   }
 }
 

@@ -37,7 +37,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const LAYERS = ['eal-hugepage', 'memseg', 'malloc-heap', 'memzone', 'ring', 'mempool', 'mbuf'].map((d) => `@rtemem/${d}`);
 /** The Node majors the packages support (engines) and ship a native binary for, with their ABIs. */
 const SUPPORTED_NODES = { 20: 115, 22: 127, 24: 137 } as const;
-const ENGINES = Object.keys(SUPPORTED_NODES).map((m) => `^${m}.0.0`).join(' || ');
+const ROOT_ENGINES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
 const packages = publishablePackages();
 
@@ -114,7 +114,10 @@ describe.each(packages.map((p) => [p.json.name, p] as const))('%s as packed', (n
     expect(json.files, 'an explicit "files" list').toEqual(expect.arrayContaining(['dist', 'README.md', 'LICENSE']));
     expect(json.sideEffects).toBe(false);
     expect(json.license).toBe('BSD-3-Clause');
-    expect(json.engines?.node).toBe(ENGINES);
+    // One Node range for every package: the root's (require() of the ES module build needs 20.19 / 22.12),
+    // naming each supported major, with a prebuilt binary for each (below).
+    expect(json.engines?.node).toBe(ROOT_ENGINES);
+    expect(ROOT_ENGINES).toBe(Object.keys(SUPPORTED_NODES).map((m) => `^${m}.${{ 20: 19, 22: 12, 24: 0 }[m]}.0`).join(' || '));
     expect(json.version).toBe(pkg.json.version);
     for (const field of ['dependencies', 'devDependencies'] as const) {
       for (const [dep, range] of Object.entries(json[field] ?? {})) {
@@ -358,7 +361,11 @@ const again = Ring.attach(buf, 0);
 const eal = Eal.init({ backend: 'sab', memory: 4 << 20 });
 const sab = eal.backend;
 eal.cleanup();
-console.log(JSON.stringify({ resolved: require.resolve('@rtemem/ring'), enqueued, first, count: again.count(), sab, native: nativeAvailable() }));
+// The CommonJS entry is the ES module build: import() gives the very same classes.
+import('@rtemem/ring').then((esm) => {
+  const sameInstance = esm.Ring === Ring && esm.Eal === Eal;
+  console.log(JSON.stringify({ resolved: require.resolve('@rtemem/ring'), enqueued, first, count: again.count(), sab, native: nativeAvailable(), sameInstance }));
+});
 `;
 
 // TypeScript users: both module systems under node16 resolution, with full checking of the shipped .d.ts files.
@@ -463,7 +470,7 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as EsmReport;
   }
 
-  function cjs(dir: string): { resolved: string; enqueued: number; first: number; count: number; sab: string; native: boolean } {
+  function cjs(dir: string): { resolved: string; enqueued: number; first: number; count: number; sab: string; native: boolean; sameInstance: boolean } {
     const r = runOk(process.execPath, ['cjs.cjs'], { cwd: dir, env: cleanEnv({}) });
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as ReturnType<typeof cjs>;
   }
@@ -483,7 +490,7 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
     expect(e.namedOut).toBe(9);
     const c = cjs(dir);
     expect(c.resolved).toMatch(/node_modules\/@rtemem\/ring\/dist\/index\.cjs$/);
-    expect(c).toMatchObject({ enqueued: 3, first: 7, count: 2, sab: 'sab' });
+    expect(c).toMatchObject({ enqueued: 3, first: 7, count: 2, sab: 'sab', sameInstance: true });
     expect(c.native).toBe(e.native);
     return e;
   }

@@ -18,8 +18,10 @@ import {
   RteError,
   SEG_F_DO_NOT_FREE,
   SEG_F_USED,
+  processAlive,
   segState,
   SOCKET_ID_ANY,
+  systemBarrier,
 } from '@rtemem/memseg';
 import { Memory } from '@rtemem/memseg';
 import { freeListIndex, HeapCore } from './elem.js';
@@ -71,6 +73,8 @@ import {
   LC_BIN_COUNT,
   LC_BIN_HEAD,
   LC_BINS,
+  LC_BUSY,
+  LC_CLOSED,
   LC_HEAP,
   LCACHE_BYTES,
   MAX_HEAPS,
@@ -89,16 +93,26 @@ const HA_DEFAULT_HEAP = 16;
 export interface SocketStats {
   /** Bytes of memory in the heap. */
   heapTotalBytes: number;
-  /** Bytes in free elements (headers included) and in lcore caches. */
+  /** Bytes in free elements (headers included), those held in lcore caches included. */
   heapFreeBytes: number;
   /** heapTotalBytes - heapFreeBytes */
   heapAllocBytes: number;
-  /** Bytes of the largest free element (header included). */
+  /**
+   * Bytes (header included) of the largest block the heap can hand out:
+   * its largest free element once the blocks in lcore caches have merged
+   * with their free neighbours, as a malloc or memzone reserve that needs
+   * them reclaims them. A reserve of the biggest zone (`len` 0) gets at
+   * most this minus the header. Never more than heapFreeBytes.
+   */
   greatestFreeSize: number;
   /** Free elements, plus elements held in lcore caches. */
   freeCount: number;
   /** Blocks allocated and not freed. */
   allocCount: number;
+  /** Of heapFreeBytes, the bytes (headers included) parked in lcore caches: freed, not yet merged. */
+  cacheBytes: number;
+  /** Of freeCount, the blocks parked in lcore caches. */
+  cacheCount: number;
 }
 
 /** Placement options of {@link Heap.allocOnSocket} (what memzones need). */
@@ -113,6 +127,9 @@ export interface AllocOptions {
   /** Fall back to other page sizes when none of `pageSizes` fits. */
   hintOnly?: boolean;
 }
+
+/** Something to wait on for a millisecond (never notified). */
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 const facades = new WeakMap<Eal, Heap>();
 
@@ -322,8 +339,8 @@ export class Heap {
     checkAlign(align);
     if (size === 0) return 0;
     const p = this.#alloc(size, socket, align, 0, false, null, false);
-    // Blocks parked in this lcore's cache may be what is missing.
-    if (p === 0 && this.cacheFlush() > 0) return this.#alloc(size, socket, align, 0, false, null, false);
+    // Blocks parked in lcore caches (this one's and every other's) may be what is missing.
+    if (p === 0 && this.cacheReclaim() > 0) return this.#alloc(size, socket, align, 0, false, null, false);
     return p;
   }
 
@@ -528,10 +545,18 @@ export class Heap {
    * Lcore caches: owner-only, no lock
    * ------------------------------------------------------------------ */
 
+  // Pops a block of bin `bin` from lcore `lc`'s cache; 0 when the bin is
+  // empty or the cache is being reclaimed (LC_CLOSED). Only the owner calls it.
   #cachePop(lc: number, bin: number): number {
-    const b = this.#caches + lc * LCACHE_BYTES + LC_BINS + bin * LC_BIN_BYTES;
-    const e = this.#f64[(b + LC_BIN_HEAD) >> 3]!;
-    if (e === 0) return 0;
+    const base = this.#caches + lc * LCACHE_BYTES;
+    // Plain stores and loads: pairs with the barrier in #reclaimOne.
+    this.#i32[(base + LC_BUSY) >> 2] = 1;
+    const b = base + LC_BINS + bin * LC_BIN_BYTES;
+    const e = this.#i32[(base + LC_CLOSED) >> 2] === 0 ? this.#f64[(b + LC_BIN_HEAD) >> 3]! : 0;
+    if (e === 0) {
+      this.#i32[(base + LC_BUSY) >> 2] = 0;
+      return 0;
+    }
     // Integer ops for addresses below 2^32 (a float division costs more than the pop).
     const eu = e >>> 0;
     const li = eu === e ? eu >>> 30 : Math.floor(e / SPAN);
@@ -540,6 +565,7 @@ export class Heap {
     this.#f64[(b + LC_BIN_HEAD) >> 3] = m.f64[(off + EL_FL_NEXT) >> 3]!;
     this.#u32[(b + LC_BIN_COUNT) >> 2] = this.#u32[(b + LC_BIN_COUNT) >> 2]! - 1;
     m.u32[(off + EL_STATE) >> 2] = ELEM_BUSY;
+    this.#i32[(base + LC_BUSY) >> 2] = 0;
     return e + ELEM_HEADER_LEN;
   }
 
@@ -561,14 +587,23 @@ export class Heap {
     const bin = (mu[(off + EL_SIZE) >> 2]! >> 6) - 2;
     const base = this.#caches + lc * LCACHE_BYTES;
     const b = base + LC_BINS + bin * LC_BIN_BYTES;
+    // Plain stores and loads: pairs with the barrier in #reclaimOne.
+    this.#i32[(base + LC_BUSY) >> 2] = 1;
     const count = this.#u32[(b + LC_BIN_COUNT) >> 2]!;
     // A bin past the last has no limit (undefined): the comparison fails.
-    if (!(count < this.#binLimit[bin]!)) return false;
-    if (this.#i32[(base + LC_HEAP) >> 2] !== mu[(off + EL_HEAP) >> 2] && !this.#cacheAdopt(base, mu[(off + EL_HEAP) >> 2]!)) return false;
+    if (
+      this.#i32[(base + LC_CLOSED) >> 2] !== 0 ||
+      !(count < this.#binLimit[bin]!) ||
+      (this.#i32[(base + LC_HEAP) >> 2] !== mu[(off + EL_HEAP) >> 2] && !this.#cacheAdopt(base, mu[(off + EL_HEAP) >> 2]!))
+    ) {
+      this.#i32[(base + LC_BUSY) >> 2] = 0;
+      return false;
+    }
     mu[(off + EL_STATE) >> 2] = ELEM_CACHED;
     m.f64[(off + EL_FL_NEXT) >> 3] = this.#f64[(b + LC_BIN_HEAD) >> 3]!;
     this.#f64[(b + LC_BIN_HEAD) >> 3] = e;
     this.#u32[(b + LC_BIN_COUNT) >> 2] = count + 1;
+    this.#i32[(base + LC_BUSY) >> 2] = 0;
     return true;
   }
 
@@ -610,6 +645,84 @@ export class Heap {
     }
     return n;
   }
+  /**
+   * Gives the blocks parked in every lcore's cache back to their heaps (the
+   * calling lcore's, and those of every other thread and process), so that
+   * they merge with their free neighbours. A malloc or a memzone reserve
+   * that finds no room calls it before it gives up. Returns the number of
+   * blocks given back.
+   *
+   * The owners' fast paths stay lock-free: this marks each cache closed,
+   * runs a barrier on every CPU (membarrier(2)) so that an owner already
+   * inside a pop or push is seen, waits for it to leave, empties the cache
+   * and opens it again; an owner that comes meanwhile takes the locked path.
+   * A cache whose owner stays inside one operation for over 100 ms (a
+   * process stopped by a debugger, say) is left alone, unless its owner is
+   * gone: a dead process's or an unregistered lcore's cache is emptied.
+   */
+  cacheReclaim(): number {
+    let n = this.cacheFlush();
+    const own = this.eal.lcoreId();
+    const closed: number[] = [];
+    for (let lc = 0; lc < MAX_LCORE; lc++) {
+      const base = this.#caches + lc * LCACHE_BYTES;
+      if (lc === own || this.#cacheCount(base) === 0) continue;
+      // Another thread reclaiming this cache right now has it.
+      if (Atomics.compareExchange(this.#i32, (base + LC_CLOSED) >> 2, 0, 1) === 0) closed.push(lc);
+    }
+    if (closed.length === 0) return n;
+    systemBarrier();
+    for (const lc of closed) n += this.#reclaimOne(lc);
+    return n;
+  }
+
+  // Empties the closed cache of lcore `lc` into its heap, then opens it.
+  #reclaimOne(lc: number): number {
+    const base = this.#caches + lc * LCACHE_BYTES;
+    try {
+      if (!this.#ownerLeft(lc, base)) return 0;
+      let n = 0;
+      for (let bin = 0; bin < CACHE_BINS; bin++) {
+        const b = base + LC_BINS + bin * LC_BIN_BYTES;
+        let e = this.#f64[(b + LC_BIN_HEAD) >> 3]!;
+        this.#f64[(b + LC_BIN_HEAD) >> 3] = 0;
+        this.#u32[(b + LC_BIN_COUNT) >> 2] = 0;
+        while (e !== 0) {
+          const li = Math.floor(e / SPAN);
+          const m = this.#lists[li];
+          const off = e - li * SPAN;
+          // A process killed half way through a push can leave a link to a
+          // block that is not cached: stop there (the rest is lost, as the
+          // blocks of any process killed while it held them).
+          if (m === undefined || m.u32[(off + EL_MAGIC) >> 2] !== ELEM_MAGIC || m.u32[(off + EL_STATE) >> 2] !== ELEM_CACHED) break;
+          const next = m.f64[(off + EL_FL_NEXT) >> 3]!;
+          m.u32[(off + EL_STATE) >> 2] = ELEM_BUSY;
+          this.#freeSlow(e + ELEM_HEADER_LEN);
+          n++;
+          e = next;
+        }
+      }
+      this.#i32[(base + LC_HEAP) >> 2] = -1;
+      return n;
+    } finally {
+      Atomics.store(this.#i32, (base + LC_CLOSED) >> 2, 0);
+    }
+  }
+
+  // True once the owner of the closed cache at `base` is outside any pop or
+  // push (after the barrier, a BUSY of 0 is its last word), or is gone.
+  #ownerLeft(lc: number, base: number): boolean {
+    const deadline = Date.now() + 100;
+    for (let spin = 0; Atomics.load(this.#i32, (base + LC_BUSY) >> 2) !== 0; spin++) {
+      if (Date.now() > deadline) {
+        const owner = this.eal.lcores().find((c) => c.lcoreId === lc);
+        return owner === undefined || !processAlive(owner.pid);
+      }
+      if (spin > 100) Atomics.wait(pauseCell, 0, 0, 1);
+    }
+    return true;
+  }
+
 
   /* ------------------------------------------------------------------ *
    * Growing and shrinking
@@ -622,8 +735,13 @@ export class Heap {
    * @see malloc_heap_alloc
    */
   allocOnSocket(size: number, socket: number, opts: AllocOptions = {}): number {
+    return this.allocPlaced(size, socket, opts.align ?? 0, opts.bound ?? 0, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
+  }
+
+  /** {@link Heap.allocOnSocket} with positional options: no options object on the memzone reserve path. */
+  allocPlaced(size: number, socket: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
     checkSize(size, 'size');
-    return this.#alloc(size, socket, opts.align ?? 0, opts.bound ?? 0, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
+    return this.#alloc(size, socket, align, bound, contig, pageSizes, hintOnly);
   }
 
   // Positional arguments: the malloc path allocates no JS objects.
@@ -738,11 +856,11 @@ export class Heap {
 
   /**
    * Gives every whole free page beyond the memory reserved at init back to
-   * the OS (flushing the calling lcore's cache first). Returns the bytes
+   * the OS (every lcore cache gives its blocks back first). Returns the bytes
    * released. @see malloc_trim
    */
   trim(): number {
-    this.cacheFlush();
+    this.cacheReclaim();
     if (!this.#growable) return 0;
     let released = 0;
     for (const h of this.#socketOrder) {
@@ -809,35 +927,57 @@ export class Heap {
     try {
       let freeBytes = 0;
       let freeCount = 0;
-      let greatest = 0;
       for (let idx = 0; idx < NUM_FREELISTS; idx++) {
         for (let e = core.hF64(h, HP_FREE_HEADS + idx * 8); e !== 0; e = core.f64(e, EL_FL_NEXT)) {
-          const s = core.size(e);
-          freeBytes += s;
+          freeBytes += core.size(e);
           freeCount++;
-          if (s > greatest) greatest = s;
         }
       }
-      let cachedCount = 0;
-      let cachedBytes = 0;
+      let cacheCount = 0;
+      let cacheBytes = 0;
       for (let lc = 0; lc < MAX_LCORE; lc++) {
         const base = this.#caches + lc * LCACHE_BYTES;
         if (this.#i32[(base + LC_HEAP) >> 2] !== h) continue;
-        cachedCount += this.#cacheCount(base);
-        cachedBytes += this.#cacheBytes(base);
+        cacheCount += this.#cacheCount(base);
+        cacheBytes += this.#cacheBytes(base);
       }
       const total = core.hF64(h, HP_TOTAL);
       return {
         heapTotalBytes: total,
-        heapFreeBytes: freeBytes + cachedBytes,
-        heapAllocBytes: total - freeBytes - cachedBytes,
-        greatestFreeSize: greatest,
-        freeCount: freeCount + cachedCount,
-        allocCount: core.hU32(h, HP_ALLOC_COUNT) - cachedCount,
+        heapFreeBytes: freeBytes + cacheBytes,
+        heapAllocBytes: total - freeBytes - cacheBytes,
+        greatestFreeSize: this.#greatestRun(h),
+        freeCount: freeCount + cacheCount,
+        allocCount: core.hU32(h, HP_ALLOC_COUNT) - cacheCount,
+        cacheBytes,
+        cacheCount,
       };
     } finally {
       this.#unlock(h);
     }
+  }
+
+  // The largest run of free and cached elements next to each other in
+  // memory (what one element becomes once the caches give their blocks
+  // back and they merge), in bytes with its one header. The caller holds the lock.
+  #greatestRun(h: number): number {
+    const core = this.#core;
+    let greatest = 0;
+    let run = 0;
+    let runEnd = -1;
+    for (let e = core.hF64(h, HP_FIRST); e !== 0; e = core.f64(e, EL_NEXT)) {
+      const st = core.state(e);
+      if (st !== ELEM_FREE && st !== ELEM_CACHED) {
+        run = 0;
+        continue;
+      }
+      const size = core.size(e);
+      // Elements merge only when they touch, within one list.
+      run = run > 0 && e === runEnd && Math.floor(e / SPAN) === Math.floor((e - 1) / SPAN) ? run + size : size;
+      runEnd = e + size;
+      if (run > greatest) greatest = run;
+    }
+    return greatest;
   }
 
   /** Every heap's statistics, as DPDK prints them. @see rte_malloc_dump_stats */

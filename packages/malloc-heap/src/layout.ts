@@ -70,6 +70,14 @@ export const HEAP_KIND_EXTERNAL = 2;
 export const CACHES_OFF = 8256; // HEAPS_OFF + MAX_HEAPS * HEAP_BYTES
 export const LCACHE_BYTES = 1088;
 export const LC_HEAP = 0; // i32 heap index the cache serves, -1 when unset
+// The owner's fast path takes no lock: it sets LC_BUSY (a plain store) for
+// the length of one pop or push and backs off while LC_CLOSED is set. A
+// thread reclaiming the cache sets LC_CLOSED (atomic), runs a system-wide
+// barrier (membarrier) so that a BUSY of an operation already under way is
+// visible, waits for BUSY to clear, and then owns the cache until it clears
+// LC_CLOSED. @see Heap.cacheReclaim
+export const LC_BUSY = 4; // i32 1 while the owner is inside a pop or push
+export const LC_CLOSED = 8; // i32 1 while another thread empties the cache
 export const LC_BINS = 64; // CACHE_BINS x { head f64, count u32, pad u32 }
 export const LC_BIN_BYTES = 16;
 export const LC_BIN_HEAD = 0;

@@ -20,3 +20,5 @@ export {
   MBUF_F_EXTERNAL_BIT,
   MBUF_F_INDIRECT_BIT,
 } from './layout.js';
+export * from './ol-flags.js';
+export * from './ptype.js';

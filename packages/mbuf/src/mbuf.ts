@@ -286,6 +286,14 @@ export class Mbuf {
     const o = this.#at(m);
     return (BigInt(this.#u32[(o + OFF_OL_FLAGS_HI) >> 2]!) << 32n) | BigInt(this.#u32[(o + OFF_OL_FLAGS) >> 2]!);
   }
+  /** Bits 0..31 of ol_flags, as a number: olFlags without a bigint (no garbage). */
+  olFlagsLo(m: number): number {
+    return this.#u32[(this.#at(m) + OFF_OL_FLAGS) >> 2]!;
+  }
+  /** Bits 32..63 of ol_flags, as a number (bit 32 + k of ol_flags is bit k here). */
+  olFlagsHi(m: number): number {
+    return this.#u32[(this.#at(m) + OFF_OL_FLAGS_HI) >> 2]!;
+  }
   setOlFlags(m: number, v: bigint): void {
     if (typeof v !== 'bigint') throw new RteError('EINVAL', `offload flags are a bigint (e.g. 1n << 22n), not ${typeof v}`);
     const o = this.#at(m);
@@ -321,6 +329,32 @@ export class Mbuf {
     if (l === undefined) throw new RteError('EINVAL', `the buffer of mbuf ${hex(m)} is not mapped in this thread`);
     const off = a - li * SPAN;
     return l.u8.subarray(off, off + len);
+  }
+
+  /**
+   * The bytes that hold this segment's buffer: a Uint8Array over the whole
+   * memory it lies in (made once per memseg list, never per call). With
+   * {@link Mbuf.dataIndex}, the zero-garbage form of {@link Mbuf.data}:
+   * `bufView(m)[dataIndex(m) + i]` is byte `i` of the segment's data.
+   *
+   * @example
+   * ```ts
+   * const u8 = mb.bufView(m);
+   * const at = mb.dataIndex(m);
+   * const etherType = (u8[at + 12]! << 8) | u8[at + 13]!;
+   * ```
+   * @see rte_pktmbuf_mtod
+   */
+  bufView(m: number): Uint8Array {
+    const o = this.#at(m);
+    return this.#view(this.#f64[(o + OFF_BUF_ADDR) >> 3]! + this.#u16[(o + OFF_DATA_OFF) >> 1]!);
+  }
+
+  /** Index in {@link Mbuf.bufView}(m) of byte `off` of this segment's data. @see rte_pktmbuf_mtod_offset */
+  dataIndex(m: number, off = 0): number {
+    const o = this.#at(m);
+    const a = this.#f64[(o + OFF_BUF_ADDR) >> 3]! + this.#u16[(o + OFF_DATA_OFF) >> 1]! + off;
+    return a - Math.floor(a / SPAN) * SPAN;
   }
 
   /** True when the mbuf owns its buffer (not a clone, not external). @see RTE_MBUF_DIRECT */
@@ -471,6 +505,18 @@ export class Mbuf {
     return { u8: l.u8, off };
   }
 
+  // The list bytes holding `addr` (checked like #bytes); its offset there
+  // goes to #viewOff. No allocation: for the data paths.
+  #viewOff = 0;
+  #view(addr: number): Uint8Array {
+    const li = Math.floor(addr / SPAN);
+    const l = this.#lists[li] ?? this.eal.list(li);
+    if (l === undefined || !(addr > 0)) throw new RteError('EINVAL', `address ${hex(addr)} is not mapped in this thread`);
+    this.#lists[li] = l;
+    this.#viewOff = addr - li * SPAN;
+    return l.u8;
+  }
+
   // The bytes of external shared info: 8-byte aligned, as extbufInitShinfo makes it.
   #shinfoBytes(shinfo: number): { u8: Uint8Array; off: number } {
     if (typeof shinfo === 'number' && shinfo % 8 !== 0) throw new RteError('EINVAL', `${hex(shinfo)} is not external shared info: extbufInitShinfo returns an 8-byte aligned address`);
@@ -526,7 +572,8 @@ export class Mbuf {
       const segLen = this.#u16[(o2 + OFF_DATA_LEN) >> 1]!;
       const base = this.#f64[(o2 + OFF_BUF_ADDR) >> 3]! + this.#u16[(o2 + OFF_DATA_OFF) >> 1]! + skip;
       const n = Math.min(segLen - skip, len - done);
-      const { u8, off: bo } = this.#bytes(base);
+      const u8 = this.#view(base);
+      const bo = this.#viewOff;
       for (let i = 0; i < n; i++) u8[bo + i] = src[done + i]!;
       done += n;
       skip = 0;
@@ -569,6 +616,43 @@ export class Mbuf {
       seg = this.#f64[(this.#at(seg) + OFF_NEXT) >> 3]!;
     }
     return out.length === len ? out : out.subarray(0, len);
+  }
+
+  /**
+   * Copies `len` bytes of the packet from byte `off` into `dst` (from its
+   * index 0), across segments; no allocation. Returns `len`, or -1 (nothing
+   * copied) when they do not fit in pkt_len. Throws EINVAL when `dst` holds
+   * fewer than `len` bytes.
+   *
+   * @see rte_pktmbuf_read
+   */
+  readInto(m: number, off: number, len: number, dst: Uint8Array): number {
+    let o = this.#at(m);
+    if ((off >>> 0) !== off || (len >>> 0) !== len || off + len > this.#u32[(o + OFF_PKT_LEN) >> 2]!) return -1;
+    if (!(dst instanceof Uint8Array) || dst.length < len) {
+      throw new RteError('EINVAL', `readInto: dst must be a Uint8Array of at least ${len} bytes, not ${dst instanceof Uint8Array ? `one of ${dst.length}` : typeof dst}`);
+    }
+    let seg = m;
+    let skip = off;
+    let done = 0;
+    while (done < len) {
+      const segLen = this.#u16[(o + OFF_DATA_LEN) >> 1]!;
+      if (skip < segLen) {
+        const u8 = this.#view(this.#f64[(o + OFF_BUF_ADDR) >> 3]! + this.#u16[(o + OFF_DATA_OFF) >> 1]! + skip);
+        const at = this.#viewOff;
+        const n = Math.min(segLen - skip, len - done);
+        for (let i = 0; i < n; i++) dst[done + i] = u8[at + i]!;
+        done += n;
+        skip = 0;
+      } else {
+        skip -= segLen;
+      }
+      if (done < len) {
+        seg = this.#f64[(o + OFF_NEXT) >> 3]!;
+        o = this.#at(seg);
+      }
+    }
+    return len;
   }
 
   /**

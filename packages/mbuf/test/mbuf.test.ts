@@ -23,6 +23,7 @@ import {
 } from '../src/index.js';
 import { DYNFLAG_FIRST, DYNFLAG_LAST, MAX_DYN_FIELDS, SPAN } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
+import { ringOps } from './impl.js';
 
 const MiB = 1024 * 1024;
 const NB_MBUF = 128;
@@ -106,6 +107,7 @@ describe('layout (rte_mbuf_core.h, DPDK 22.11 x86_64)', () => {
     expect(mb.vlanTci(m)).toBe(0x0abc);
     expect(mb.hash(m)).toBe(0xdeadbeef);
     expect(mb.olFlags(m)).toBe((1n << 32n) | 5n);
+    expect([mb.olFlagsLo(m), mb.olFlagsHi(m)]).toEqual([5, 1]);
     expect(mb.hasOlFlag(m, 2)).toBe(true);
     expect(mb.hasOlFlag(m, 32)).toBe(true);
     expect(mb.hasOlFlag(m, 1)).toBe(false);
@@ -237,7 +239,7 @@ describe('PktmbufPool (test_mbuf.c: pool, drain and refill)', () => {
   });
 
   it('works over every mempool driver', () => {
-    for (const ops of ['ring_mp_mc', 'ring_sp_sc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack']) {
+    for (const ops of ['ring_mp_mc', 'ring_sp_sc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'].map(ringOps)) {
       const p = PktmbufPool.create(eal, `p_${ops}`, 64, 8, 0, 512, undefined, ops);
       expect(p.mempool.opsName).toBe(ops);
       const out: number[] = [];
@@ -414,6 +416,33 @@ describe('chains (test_mbuf.c: chain, split, nb_segs and next reset)', () => {
     raw(head).setUint16(MBUF_FIELD.nbSegs, 2, true);
     expect(mb.chain(head, tail)).toBe(0);
     expect(mb.nbSegs(head)).toBe(3);
+    mb.free(head);
+    expectPoolFull();
+  });
+
+  it('readInto copies any range across segments into the caller\'s array (no allocation), -1 past pkt_len', () => {
+    const head = chainOf([100, 50, 100]);
+    const whole = packetBytes(head);
+    const dst = new Uint8Array(256).fill(0xaa);
+    for (const [off, len] of [[0, 250], [110, 30], [90, 80], [99, 2], [150, 100], [249, 1], [0, 0]] as const) {
+      expect(mb.readInto(head, off, len, dst)).toBe(len);
+      expect([...dst.subarray(0, len)]).toEqual(whole.slice(off, off + len));
+    }
+    dst.fill(0xaa);
+    expect(mb.readInto(head, 200, 51, dst)).toBe(-1);
+    expect(mb.readInto(head, -1, 1, dst)).toBe(-1);
+    expect(mb.readInto(head, 0.5, 1, dst)).toBe(-1);
+    expect(dst.every((b) => b === 0xaa)).toBe(true);
+    expect(codeOf(() => mb.readInto(head, 0, 30, new Uint8Array(29)))).toBe('EINVAL');
+    expect(codeOf(() => mb.readInto(head, 0, 3, [1, 2, 3] as unknown as Uint8Array))).toBe('EINVAL');
+    // bufView + dataIndex: the same bytes as data(), segment by segment, without a view per call.
+    for (let seg = head; seg !== 0; seg = mb.next(seg)) {
+      const u8 = mb.bufView(seg);
+      const at = mb.dataIndex(seg);
+      expect([...u8.subarray(at, at + mb.dataLen(seg))]).toEqual([...mb.data(seg)]);
+      expect(mb.dataIndex(seg, 7)).toBe(at + 7);
+      expect(u8.buffer).toBe(mb.data(seg).buffer);
+    }
     mb.free(head);
     expectPoolFull();
   });

@@ -19,4 +19,4 @@ export {
   MEMPOOL_CACHE_MAX_SIZE,
   MEMPOOL_NAMESIZE,
 } from './mempool.js';
-export { registerOps, findOps, opsNames, type MempoolOps } from './ops.js';
+export { registerOps, findOps, opsNames, defaultRingOps, DEFAULT_RING_IMPL, type MempoolOps } from './ops.js';

@@ -77,7 +77,7 @@ import {
   OBJ_POOL,
   OBJ_TRAILER_DEBUG,
 } from './layout.js';
-import { findOps, type MempoolOps } from './ops.js';
+import { defaultRingOps, findOps, type MempoolOps } from './ops.js';
 
 /** Do not spread objects over memory channels (accepted; rtemem never pads for spreading). @see RTE_MEMPOOL_F_NO_SPREAD */
 export const MEMPOOL_F_NO_SPREAD = 0x1;
@@ -114,7 +114,7 @@ export interface MempoolCreateOptions {
 function defaultOps(flags: number): string {
   const sp = (flags & MEMPOOL_F_SP_PUT) !== 0;
   const sc = (flags & MEMPOOL_F_SC_GET) !== 0;
-  return sp && sc ? 'ring_sp_sc' : sp ? 'ring_sp_mc' : sc ? 'ring_mp_sc' : 'ring_mp_mc';
+  return defaultRingOps(sp, sc); // ring-wasm: the JS or the wasm ring, see ops.ts
 }
 
 function int(v: unknown, what: string, min: number, max: number): number {
@@ -237,7 +237,7 @@ export class Mempool {
   #fastObjs = 0;
   /** Scratch for single-object driver calls and cache refills: no garbage. */
   readonly #one = new Float64Array(1);
-  readonly #scratch: Float64Array;
+  #scratch: Float64Array;
   /** A view of one lcore's cache objects, for flushing without a copy. */
   #flushView: Float64Array | null = null;
   #flushLcore = -1;
@@ -870,7 +870,9 @@ export class Mempool {
     const objs = cache.objs;
     if (len < n) {
       const half = Math.max(1, cache.size >> 1);
-      const scratch = this.#scratch.length >= half ? this.#scratch : new Float64Array(half);
+      // Grown once to the largest user cache's half: no allocation in steady state.
+      if (this.#scratch.length < half) this.#scratch = new Float64Array(half);
+      const scratch = this.#scratch;
       let want = half;
       if (this.#ops.dequeue(this, scratch, want) !== 0) {
         want = n - len;

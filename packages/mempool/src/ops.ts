@@ -5,7 +5,9 @@
  * registration order never matters (unlike DPDK's ops index).
  *
  * Built in: rings in every sync mode and stacks, as DPDK's
- * drivers/mempool/ring and drivers/mempool/stack.
+ * drivers/mempool/ring and drivers/mempool/stack; and the same rings run by
+ * @rtemem/ring-wasm (`ring_*_wasm`: same ring layout, head/tail moves in
+ * WebAssembly).
  *
  * @see rte_mempool_ops, rte_mempool_register_ops in DPDK
  */
@@ -22,7 +24,9 @@ import {
   RteError,
   Stack,
   STACK_F_LF,
+  wasmMemoryOf,
 } from '@rtemem/ring';
+import { WasmRing } from '@rtemem/ring-wasm';
 import type { Mempool } from './mempool.js';
 import { MEMPOOL_MZ_PREFIX } from './layout.js';
 
@@ -56,6 +60,21 @@ export interface MempoolOps {
 }
 
 const registry = new Map<string, MempoolOps>();
+
+/**
+ * Which ring implementation the default drivers use (a pool created without
+ * `ops`): the wasm ring, which the mempool benchmark measured faster
+ * (bench/suites/mempool.mjs, "no cache" cases: its peers are both
+ * drivers), unless `RTEMEM_RING_IMPL=js`. Where a pool's ring is not in a
+ * WebAssembly memory the wasm drivers run the JS ring on it (same layout).
+ */
+export const DEFAULT_RING_IMPL: 'js' | 'wasm' = process.env.RTEMEM_RING_IMPL === 'js' ? 'js' : 'wasm';
+
+/** The default driver of a pool with these SP_PUT / SC_GET choices. */
+export function defaultRingOps(sp: boolean, sc: boolean): string {
+  const base = sp && sc ? 'ring_sp_sc' : sp ? 'ring_sp_mc' : sc ? 'ring_mp_sc' : 'ring_mp_mc';
+  return DEFAULT_RING_IMPL === 'wasm' ? `${base}_wasm` : base;
+}
 
 /**
  * Registers a driver in this thread (do it in every thread and process that
@@ -94,25 +113,30 @@ function nextPow2(n: number): number {
   return p;
 }
 
-// The per-handle Ring of a pool, attached from pool_data on first use.
-function ringOf(mp: Mempool): Ring {
+// The per-handle Ring of a pool, attached from pool_data on first use: a
+// JS Ring, or for the wasm drivers a WasmRing wherever the ring's memory is
+// a WebAssembly memory (every EAL list unless RTEMEM_WASM_MEMORY=0; an
+// external heap's is not, and gets the JS Ring on the same layout).
+function ringOf(mp: Mempool, wasm: boolean): Ring {
   let r = mp.opsState as Ring | undefined;
   if (r === undefined) {
     const list = mp.eal.listOf(mp.poolData);
     if (list === undefined) throw new RteError('EINVAL', `mempool ${mp.name}: its driver's ring is not mapped here`);
-    r = Ring.attach(list.sab, mp.poolData - list.baseAddr);
+    const off = mp.poolData - list.baseAddr;
+    r = wasm && wasmMemoryOf(list.sab) !== undefined ? (WasmRing.attach(list.sab, off) as unknown as Ring) : Ring.attach(list.sab, off);
     mp.opsState = r;
   }
   return r;
 }
 
-function ringOps(name: string, flags: number): MempoolOps {
+function ringOps(name: string, flags: number, wasm = false): MempoolOps {
   return {
     name,
     alloc(mp) {
+      // The ring is made the same way for both implementations (the layout is theirs in common).
       const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, nextPow2(mp.size + 1), mp.socketId, flags);
       mp.poolData = ring.memzone!.addr;
-      mp.opsState = ring;
+      mp.opsState = undefined;
     },
     free(mp) {
       const r = Ring.lookup(mp.eal, MEMPOOL_MZ_PREFIX + mp.name);
@@ -121,31 +145,31 @@ function ringOps(name: string, flags: number): MempoolOps {
     },
     enqueue(mp, objs, n) {
       // One object (an uncached put) takes the ring's single-object path.
-      if (n === 1) return ringOf(mp).enqueue(objs[0]!) === 0 ? 0 : -ENOBUFS;
-      return ringOf(mp).enqueueBulk(objs, n) === n ? 0 : -ENOBUFS;
+      if (n === 1) return ringOf(mp, wasm).enqueue(objs[0]!) === 0 ? 0 : -ENOBUFS;
+      return ringOf(mp, wasm).enqueueBulk(objs, n) === n ? 0 : -ENOBUFS;
     },
     dequeue(mp, out, n) {
       if (n === 1) {
-        const obj = ringOf(mp).dequeue();
+        const obj = ringOf(mp, wasm).dequeue();
         if (obj === undefined) return -ENOENT;
         out[0] = obj;
         return 0;
       }
-      return ringOf(mp).dequeueBulk(out, n) === n ? 0 : -ENOENT;
+      return ringOf(mp, wasm).dequeueBulk(out, n) === n ? 0 : -ENOENT;
     },
     getCount(mp) {
-      return ringOf(mp).count();
+      return ringOf(mp, wasm).count();
     },
     dequeueOne(mp) {
-      return ringOf(mp).dequeue() ?? 0;
+      return ringOf(mp, wasm).dequeue() ?? 0;
     },
     enqueueOne(mp, obj) {
-      return ringOf(mp).enqueue(obj);
+      return ringOf(mp, wasm).enqueue(obj);
     },
     recover(mp) {
       // The ring publishes the dead putter's slots as NaN and releases the
       // dead getter's; then the NaNs go: every object left is whole.
-      const r = ringOf(mp);
+      const r = ringOf(mp, wasm);
       const fixed = r.recover(Number.NaN);
       if (fixed.published !== 0) {
         const all: number[] = [];
@@ -204,6 +228,12 @@ for (const ops of [
   ringOps('ring_sp_mc', RING_F_SP_ENQ),
   ringOps('ring_mt_rts', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ),
   ringOps('ring_mt_hts', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ),
+  ringOps('ring_mp_mc_wasm', 0, true),
+  ringOps('ring_sp_sc_wasm', RING_F_SP_ENQ | RING_F_SC_DEQ, true),
+  ringOps('ring_mp_sc_wasm', RING_F_SC_DEQ, true),
+  ringOps('ring_sp_mc_wasm', RING_F_SP_ENQ, true),
+  ringOps('ring_mt_rts_wasm', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ, true),
+  ringOps('ring_mt_hts_wasm', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ, true),
   stackOps('stack', 0),
   stackOps('lf_stack', STACK_F_LF),
 ]) {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Eal, ENOENT, Mempool } from '../src/index.js';
+import { ringOps } from './impl.js';
 
 type Op =
   | { kind: 'get' }
@@ -26,9 +27,9 @@ afterAll(() => eal.cleanup());
 let poolNo = 0;
 
 describe.each([
-  ['no cache', 0, 'ring_mp_mc'],
-  ['cache 8', 8, 'ring_mp_mc'],
-  ['cache 64', 64, 'ring_sp_sc'],
+  ['no cache', 0, ringOps('ring_mp_mc')],
+  ['cache 8', 8, ringOps('ring_mp_mc')],
+  ['cache 64', 64, ringOps('ring_sp_sc')],
   ['cache 32 over a stack', 32, 'stack'],
 ] as const)('mempool with %s against a model (fast-check)', (_name, cacheSize, ops) => {
   it('never hands out an object twice, loses none, and counts what it holds', () => {

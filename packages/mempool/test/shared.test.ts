@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
+import { ringOps } from './impl.js';
 
 const PEER = new URL('./fixtures/mempool-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -24,7 +25,7 @@ describe('a mempool shared by threads and processes', () => {
     const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
     eals.push(eal);
     const mp = Mempool.create(eal, 'spsc', 1024, 64, 0, 0, { flags: MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET });
-    expect(mp.opsName).toBe('ring_sp_sc');
+    expect(mp.opsName).toBe(ringOps('ring_sp_sc'));
     Ring.create(eal, 'pass', 256, -1, RING_F_SP_ENQ | RING_F_SC_DEQ);
     const [getter, putter] = await Promise.all([Peer.worker(PEER, eal.workerData()), Peer.worker(PEER, eal.workerData())]);
     peers.push(getter!, putter!);
@@ -36,7 +37,7 @@ describe('a mempool shared by threads and processes', () => {
     mp.audit();
   });
 
-  it.skipIf(skipWithoutNative).each(['ring_mp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'])(
+  it.skipIf(skipWithoutNative).each(['ring_mp_mc', 'ring_mt_rts', 'ring_mt_hts', 'stack', 'lf_stack'].map(ringOps))(
     nativeTitle('%s: 2 workers and a secondary process, 1e6 objects each through their lcore caches, stamps intact, pool full after'),
     async (ops) => {
       const prefix = uniquePrefix(`mpstress_${ops}`);
@@ -72,7 +73,7 @@ describe('a mempool shared by threads and processes', () => {
     const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
     eals.push(eal);
     eal.threadUnregister(); // no lcore cache: every get and put reaches the ring
-    const mp = Mempool.create(eal, 'rec', 64, 64, 0, 0, { ops: 'ring_mt_hts' });
+    const mp = Mempool.create(eal, 'rec', 64, 64, 0, 0, { ops: ringOps('ring_mt_hts') });
     const ring = Ring.lookup(eal, 'MP_rec')!;
     const held = [mp.get(), mp.get(), mp.get(), mp.get()];
     for (const [side, n, dropped, released] of [

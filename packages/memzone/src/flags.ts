@@ -39,11 +39,16 @@ export const MEMZONE_PAGE_SIZE_FLAGS: readonly (readonly [flag: number, pageSize
   [MEMZONE_16GB, 16 * 1024 * 1024 * 1024],
 ];
 
+/** Every page-size flag's bit. */
+const PAGE_SIZE_FLAG_BITS = MEMZONE_PAGE_SIZE_FLAGS.reduce((bits, [flag]) => bits | flag, 0);
+
 /**
  * The page sizes `flags` asks for, or null when it names none (any page
  * size will do). @see check_hugepage_sz in malloc_heap.c
  */
 export function pageSizesOf(flags: number): number[] | null {
+  // No page-size flag (the common case): nothing to allocate.
+  if ((flags & PAGE_SIZE_FLAG_BITS) === 0) return null;
   const sizes: number[] = [];
   for (const [flag, size] of MEMZONE_PAGE_SIZE_FLAGS) if ((flags & flag) !== 0) sizes.push(size);
   return sizes.length === 0 ? null : sizes;

@@ -6,8 +6,10 @@
  * ```
  * config area "memzone"
  *   0        header line 0: the table lock (owner pid, owner lcore)
- *   64       header line 1: live count, next serial
+ *   64       header line 1: live count, next serial, index tombstones
  *   128      MAX_MEMZONE entries of 128 B
+ *   327808   used-slot bitmap: MAX_MEMZONE bits (80 u32), padded to 384 B
+ *   328192   name index: MZ_INDEX_SLOTS u32 words, open addressing
  *
  * entry
  *   0   name (32 B utf-8, NUL padded)
@@ -23,6 +25,14 @@
  * dying process can be repaired), a serial (so that a stale handle never
  * frees a newer zone in the same slot) and the name's hash (so that lookup
  * compares 2560 words, not 2560 strings).
+ *
+ * The name index finds a zone in a probe or two instead of a scan of the
+ * table (DPDK scans: rte_memzone_lookup walks every entry): each word is 0
+ * (empty), MZI_TOMBSTONE (a freed zone's word, skipped by lookups, reused by
+ * inserts), or the name hash's high 16 bits and the slot + 1 in the low 16.
+ * The bitmap finds a free slot in 80 words. Both change only under the lock,
+ * and a waiter that takes the lock over from a dead process rebuilds them
+ * from the entries.
  *
  * Values are plain literals (derived ones with their formula in a comment)
  * so that the bundler inlines them.
@@ -42,6 +52,7 @@ export const MAX_MEMZONE = 2560;
 export const MZ_LOCK = 0; // lock words (see eal-hugepage lock.ts), alone on line 0
 export const MZ_COUNT = 64; // u32 live zones (entries in state MZS_LIVE)
 export const MZ_NEXT_SERIAL = 68; // u32 serial the next reserve stamps on its entry (never 0)
+export const MZ_TOMBSTONES = 72; // u32 tombstones in the name index (rebuilt past MZI_MAX_TOMBSTONES)
 export const MZ_HEADER_BYTES = 128;
 
 /* Entries */
@@ -65,8 +76,19 @@ export const MZS_FREE = 0; // slot unused
 export const MZS_RESERVING = 1; // taken by a reserve in progress (the lock holder's)
 export const MZS_LIVE = 2; // a zone
 
+/* Used-slot bitmap: bit i of word i >> 5 set while slot i is not MZS_FREE */
+export const MZ_USED = 327808; // MZ_ENTRIES + MAX_MEMZONE * MZ_ENTRY_BYTES
+export const MZ_USED_WORDS = 80; // MAX_MEMZONE / 32
+
+/* Name index */
+export const MZ_INDEX = 328192; // MZ_USED + 384
+export const MZ_INDEX_SLOTS = 4096; // a power of two, MAX_MEMZONE at most 62.5% full
+export const MZI_TOMBSTONE = 0xffffffff;
+/** Past this many tombstones, a free rebuilds the index (probes stay short). */
+export const MZI_MAX_TOMBSTONES = 1024;
+
 /** Bytes of the whole area. */
-export const MEMZONE_AREA_BYTES = 327808; // MZ_ENTRIES + MAX_MEMZONE * MZ_ENTRY_BYTES
+export const MEMZONE_AREA_BYTES = 344576; // MZ_INDEX + MZ_INDEX_SLOTS * 4
 
 /* Functions last: a declaration before a constant stops the bundler from inlining it. */
 

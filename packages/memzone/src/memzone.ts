@@ -10,7 +10,21 @@
  *
  * @see lib/eal/common/eal_common_memzone.c in DPDK
  */
-import { BAD_IOVA, type Eal, Heap, LCORE_ID_ANY, lockAcquire, lockRelease, type LockOwner, Memory, RteError, SOCKET_ID_ANY } from '@rtemem/malloc-heap';
+import {
+  BAD_IOVA,
+  CACHE_MAX_SIZE,
+  type Eal,
+  Heap,
+  LCORE_ID_ANY,
+  LIST_SPAN,
+  lockAcquire,
+  lockRelease,
+  type LockOwner,
+  Memory,
+  RteError,
+  segIovaWords,
+  SOCKET_ID_ANY,
+} from '@rtemem/malloc-heap';
 import { flagNames, MEMZONE_IOVA_CONTIG, MEMZONE_KNOWN_FLAGS, MEMZONE_SIZE_HINT_ONLY, pageSizesOf } from './flags.js';
 import {
   entryOffset,
@@ -21,8 +35,13 @@ import {
   MZ_COUNT,
   MZ_ENTRIES,
   MZ_ENTRY_BYTES,
+  MZ_INDEX,
+  MZ_INDEX_SLOTS,
   MZ_LOCK,
   MZ_NEXT_SERIAL,
+  MZ_TOMBSTONES,
+  MZ_USED,
+  MZ_USED_WORDS,
   MZE_ADDR,
   MZE_FLAGS,
   MZE_HASH,
@@ -35,6 +54,8 @@ import {
   MZE_SERIAL,
   MZE_SOCKET,
   MZE_STATE,
+  MZI_MAX_TOMBSTONES,
+  MZI_TOMBSTONE,
   MZS_FREE,
   MZS_LIVE,
   MZS_RESERVING,
@@ -43,20 +64,10 @@ import {
 /** Largest length, alignment or bound accepted: beyond it a double is no longer exact. */
 const MAX_SIZE = 2 ** 52;
 
-/** What a zone's entry says, read under the lock. */
-interface EntryFields {
-  name: string;
-  addr: number;
-  len: number;
-  hugepageSz: number;
-  iova: bigint;
-  socketId: number;
-  flags: number;
-  serial: number;
-}
-
-// Lets Memzones read a handle's private fields (and recognise a real handle).
-let handleSlot: (mz: unknown) => { owner: Memzones; index: number; serial: number } | null;
+// Let Memzones read a handle's private fields (and recognise a real handle)
+// without making an object per call.
+let ownerOf: (mz: unknown) => Memzones | null;
+let serialOf: (mz: Memzone) => number;
 
 /**
  * A handle onto one reserved zone. Its fields are a copy of the zone's
@@ -80,8 +91,6 @@ export class Memzone {
   readonly name: string;
   /** rtemem address of the zone's first byte. */
   readonly addr: number;
-  /** IOVA (physical address) of the first byte; BAD_IOVA (-1n) when unknown. */
-  readonly iova: bigint;
   /** Bytes of the zone: the requested length rounded up to 64. */
   readonly len: number;
   /** Page size of the memory holding the zone. */
@@ -96,26 +105,37 @@ export class Memzone {
   readonly #serial: number;
   readonly #u32: Uint32Array;
   readonly #entry: number;
+  readonly #iovaLo: number;
+  readonly #iovaHi: number;
   #view: Uint8Array | null = null;
 
   /** @internal Made by {@link Memzones}; a handle built any other way is not accepted by `free`. */
-  constructor(owner: Memzones, index: number, entry: number, f: EntryFields) {
-    this.name = f.name;
-    this.addr = f.addr;
-    this.iova = f.iova;
-    this.len = f.len;
-    this.hugepageSz = f.hugepageSz;
-    this.socketId = f.socketId;
-    this.flags = f.flags;
+  constructor(owner: Memzones, index: number, entry: number, name: string) {
+    const u32 = owner.eal.config.u32;
+    const f64 = owner.eal.config.f64;
+    this.name = name;
+    this.addr = f64[(entry + MZE_ADDR) >> 3]!;
+    this.len = f64[(entry + MZE_LEN) >> 3]!;
+    this.hugepageSz = f64[(entry + MZE_HUGEPAGE_SZ) >> 3]!;
+    this.socketId = owner.eal.config.i32[(entry + MZE_SOCKET) >> 2]!;
+    this.flags = u32[(entry + MZE_FLAGS) >> 2]!;
     this.index = index;
     this.#owner = owner;
-    this.#serial = f.serial;
-    this.#u32 = owner.eal.config.u32;
+    this.#serial = u32[(entry + MZE_SERIAL) >> 2]!;
+    this.#iovaLo = u32[(entry + MZE_IOVA_LO) >> 2]!;
+    this.#iovaHi = u32[(entry + MZE_IOVA_HI) >> 2]!;
+    this.#u32 = u32;
     this.#entry = entry;
   }
 
   static {
-    handleSlot = (mz) => (typeof mz === 'object' && mz !== null && #owner in mz ? { owner: mz.#owner, index: mz.index, serial: mz.#serial } : null);
+    ownerOf = (mz) => (typeof mz === 'object' && mz !== null && #owner in mz ? mz.#owner : null);
+    serialOf = (mz) => mz.#serial;
+  }
+
+  /** IOVA (physical address) of the first byte; BAD_IOVA (-1n) when unknown. Made on access: a bigint. */
+  get iova(): bigint {
+    return this.#iovaLo === 0xffffffff && this.#iovaHi === 0xffffffff ? BAD_IOVA : (BigInt(this.#iovaHi) << 32n) | BigInt(this.#iovaLo);
   }
 
   /** True while the zone this handle names has not been freed (by anyone, anywhere). */
@@ -142,7 +162,7 @@ function isCount(v: unknown): v is number {
 }
 
 function isPowerOfTwo(v: number): boolean {
-  return v > 0 && 2 ** Math.round(Math.log2(v)) === v;
+  return (v | 0) === v ? v > 0 && (v & (v - 1)) === 0 : v > 0 && 2 ** Math.round(Math.log2(v)) === v;
 }
 
 /** A value for a message; never throws (String() does on some objects). */
@@ -160,18 +180,36 @@ function formatIova(iova: bigint): string {
   return iova === BAD_IOVA ? 'BAD_IOVA' : `0x${iova.toString(16)}`;
 }
 
-/** FNV-1a of the name's bytes: lookup compares this word before any string. */
-function nameHash(bytes: Uint8Array): number {
+/** FNV-1a of the first `n` bytes: lookup compares this word before any string. */
+function nameHash(bytes: Uint8Array, n: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 
-/** The utf-8 bytes of a zone name; throws EINVAL or ENAMETOOLONG. */
-function encodeName(name: unknown, op: string): Uint8Array {
+/**
+ * Writes the utf-8 bytes of a zone name into `out` and returns their count;
+ * throws EINVAL or ENAMETOOLONG. ASCII names (the usual ones) allocate
+ * nothing. The bytes after them are left as they were.
+ */
+function encodeName(name: unknown, op: string, out: Uint8Array): number {
   if (typeof name !== 'string' || name.length === 0) {
     throw new RteError('EINVAL', `${op}: a memzone name must be a non-empty string, not ${show(name)}`);
   }
+  let n = 0;
+  if (name.length < MEMZONE_NAMESIZE) {
+    for (; n < name.length; n++) {
+      const c = name.charCodeAt(n);
+      if (c === 0 || c > 0x7f) break;
+      out[n] = c;
+    }
+  }
+  if (n !== name.length) n = encodeOther(name, op, out);
+  return n;
+}
+
+// encodeName for names with non-ASCII characters, a NUL, or over 31 characters.
+function encodeOther(name: string, op: string, out: Uint8Array): number {
   const bytes = Buffer.from(name, 'utf8');
   if (bytes.includes(0) || bytes.toString('utf8') !== name) {
     throw new RteError('EINVAL', `${op}: memzone name ${JSON.stringify(name)} must be valid unicode without NUL characters`);
@@ -179,7 +217,8 @@ function encodeName(name: unknown, op: string): Uint8Array {
   if (bytes.length > MEMZONE_NAMESIZE - 1) {
     throw new RteError('ENAMETOOLONG', `${op}: memzone name ${JSON.stringify(name)} is ${bytes.length} bytes of utf-8; the limit is ${MEMZONE_NAMESIZE - 1} (MEMZONE_NAMESIZE - 1)`);
   }
-  return bytes;
+  out.set(bytes);
+  return bytes.length;
 }
 
 /** How reserve's messages name the call. */
@@ -242,6 +281,12 @@ export class Memzones {
   readonly #area: number;
   /** Handles already made, by slot (reused while the slot's serial matches). */
   readonly #handles: (Memzone | undefined)[] = [];
+  /** The name being looked up or reserved, as utf-8 (no allocation per call). */
+  readonly #name = new Uint8Array(MEMZONE_NAMESIZE);
+  readonly #iova = new Uint32Array(2);
+  /** walk()'s list of handles, reused (a walk inside a walk makes its own). */
+  readonly #walkList: Memzone[] = [];
+  #walking = false;
 
   private constructor(eal: Eal) {
     this.eal = eal;
@@ -275,8 +320,10 @@ export class Memzones {
   #lock(): void {
     this.#checkOpen();
     const lc = this.eal.lcoreId();
-    lockAcquire(this.#i32, this.#area + MZ_LOCK, this.eal.pid, lc === LCORE_ID_ANY ? -1 : lc, (dead) => this.#repair(dead));
+    lockAcquire(this.#i32, this.#area + MZ_LOCK, this.eal.pid, lc === LCORE_ID_ANY ? -1 : lc, this.#onRecover);
   }
+
+  readonly #onRecover = (dead: LockOwner): void => this.#repair(dead);
 
   #unlock(): void {
     lockRelease(this.#i32, this.#area + MZ_LOCK);
@@ -300,7 +347,8 @@ export class Memzones {
 
   // A process died holding the lock: a reserve it left half done gives its
   // memory back (nobody else can hold that block: it was allocated for the
-  // entry and never published), and the count is made to match the entries.
+  // entry and never published), and the count, the bitmap and the name
+  // index are made again from the entries.
   #repair(_dead: LockOwner): void {
     let live = 0;
     for (let i = 0; i < MAX_MEMZONE; i++) {
@@ -322,6 +370,7 @@ export class Memzones {
       this.#clear(e);
     }
     this.#setCount(live);
+    this.#rebuild();
   }
 
   #clear(e: number): void {
@@ -331,60 +380,98 @@ export class Memzones {
     this.#u32[(e + MZE_HASH) >> 2] = 0;
   }
 
-  /** Slot of the live zone named by `bytes`, or -1. Plain reads: every writer holds the lock. */
-  #find(bytes: Uint8Array, hash: number): number {
-    const u8 = this.#u8;
-    const u32 = this.#u32;
-    const n = bytes.length;
-    // Word indexes of entry 0's hash and state; an entry is MZ_ENTRY_BYTES / 4 words.
-    const hashWord = (this.#area + MZ_ENTRIES + MZE_HASH) >> 2;
-    const stateWord = (this.#area + MZ_ENTRIES + MZE_STATE) >> 2;
-    for (let i = 0, w = 0; i < MAX_MEMZONE; i++, w += MZ_ENTRY_BYTES >> 2) {
-      if (u32[hashWord + w] !== hash || u32[stateWord + w] !== MZS_LIVE) continue;
-      const name = this.#entry(i) + MZE_NAME;
-      if (n < MZE_NAME_LEN && u8[name + n] !== 0) continue;
-      let same = true;
-      for (let k = 0; k < n; k++) {
-        if (u8[name + k] !== bytes[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return i;
+  /* Used-slot bitmap */
+
+  #markUsed(i: number, used: boolean): void {
+    const w = (this.#area + MZ_USED) / 4 + (i >>> 5);
+    this.#u32[w] = used ? this.#u32[w]! | (1 << (i & 31)) : this.#u32[w]! & ~(1 << (i & 31));
+  }
+
+  /** The lowest free slot, or -1. */
+  #freeSlot(): number {
+    const base = (this.#area + MZ_USED) / 4;
+    for (let w = 0; w < MZ_USED_WORDS; w++) {
+      const free = ~this.#u32[base + w]!;
+      // The lowest zero bit of the word: 31 - clz of its lowest set bit in `free`.
+      if (free !== 0) return w * 32 + (31 - Math.clz32(free & -free));
     }
     return -1;
   }
 
-  /** The first free slot, or -1. */
-  #freeSlot(): number {
+  /* Name index */
+
+  /** Slot of the live zone whose name is the first `n` bytes of #name (hash `hash`), or -1. */
+  #find(n: number, hash: number): number {
     const u32 = this.#u32;
-    const stateWord = (this.#area + MZ_ENTRIES + MZE_STATE) >> 2;
-    for (let i = 0, w = 0; i < MAX_MEMZONE; i++, w += MZ_ENTRY_BYTES >> 2) if (u32[stateWord + w] === MZS_FREE) return i;
+    const u8 = this.#u8;
+    const name = this.#name;
+    const index = (this.#area + MZ_INDEX) >> 2;
+    const hi = hash >>> 16;
+    for (let probe = 0, k = hash & (MZ_INDEX_SLOTS - 1); probe < MZ_INDEX_SLOTS; probe++, k = (k + 1) & (MZ_INDEX_SLOTS - 1)) {
+      const word = u32[index + k]!;
+      if (word === 0) return -1;
+      if (word === MZI_TOMBSTONE || word >>> 16 !== hi) continue;
+      const slot = (word & 0xffff) - 1;
+      const e = this.#entry(slot);
+      if (u32[(e + MZE_HASH) >> 2] !== hash || u32[(e + MZE_STATE) >> 2] !== MZS_LIVE) continue;
+      if (n < MZE_NAME_LEN && u8[e + MZE_NAME + n] !== 0) continue;
+      let k2 = 0;
+      while (k2 < n && u8[e + MZE_NAME + k2] === name[k2]) k2++;
+      if (k2 === n) return slot;
+    }
     return -1;
   }
 
-  #fields(e: number): EntryFields {
-    const lo = this.#u32[(e + MZE_IOVA_LO) >> 2]!;
-    const hi = this.#u32[(e + MZE_IOVA_HI) >> 2]!;
-    return {
-      name: this.eal.config.readString(e + MZE_NAME, MZE_NAME_LEN),
-      addr: this.#f64[(e + MZE_ADDR) >> 3]!,
-      len: this.#f64[(e + MZE_LEN) >> 3]!,
-      hugepageSz: this.#f64[(e + MZE_HUGEPAGE_SZ) >> 3]!,
-      iova: lo === 0xffffffff && hi === 0xffffffff ? BAD_IOVA : (BigInt(hi) << 32n) | BigInt(lo),
-      socketId: this.#i32[(e + MZE_SOCKET) >> 2]!,
-      flags: this.#u32[(e + MZE_FLAGS) >> 2]!,
-      serial: this.#u32[(e + MZE_SERIAL) >> 2]!,
-    };
+  #indexInsert(slot: number, hash: number): void {
+    const u32 = this.#u32;
+    const index = (this.#area + MZ_INDEX) >> 2;
+    for (let k = hash & (MZ_INDEX_SLOTS - 1); ; k = (k + 1) & (MZ_INDEX_SLOTS - 1)) {
+      const word = u32[index + k]!;
+      if (word === 0 || word === MZI_TOMBSTONE) {
+        if (word === MZI_TOMBSTONE) u32[(this.#area + MZ_TOMBSTONES) >> 2] = u32[(this.#area + MZ_TOMBSTONES) >> 2]! - 1;
+        u32[index + k] = (((hash >>> 16) << 16) | (slot + 1)) >>> 0;
+        return;
+      }
+    }
+  }
+
+  #indexRemove(slot: number, hash: number): void {
+    const u32 = this.#u32;
+    const index = (this.#area + MZ_INDEX) >> 2;
+    const word = (((hash >>> 16) << 16) | (slot + 1)) >>> 0;
+    for (let probe = 0, k = hash & (MZ_INDEX_SLOTS - 1); probe < MZ_INDEX_SLOTS; probe++, k = (k + 1) & (MZ_INDEX_SLOTS - 1)) {
+      const w = u32[index + k]!;
+      if (w === 0) return;
+      if (w !== word) continue;
+      u32[index + k] = MZI_TOMBSTONE;
+      const tombs = u32[(this.#area + MZ_TOMBSTONES) >> 2]! + 1;
+      u32[(this.#area + MZ_TOMBSTONES) >> 2] = tombs;
+      if (tombs > MZI_MAX_TOMBSTONES) this.#rebuild();
+      return;
+    }
+  }
+
+  // The bitmap and the index, made again from the entries.
+  #rebuild(): void {
+    const index = this.#area + MZ_INDEX;
+    this.#u8.fill(0, this.#area + MZ_USED, index + MZ_INDEX_SLOTS * 4);
+    this.#u32[(this.#area + MZ_TOMBSTONES) >> 2] = 0;
+    for (let i = 0; i < MAX_MEMZONE; i++) {
+      const e = this.#entry(i);
+      const st = this.#state(e);
+      if (st === MZS_FREE) continue;
+      this.#markUsed(i, true);
+      if (st === MZS_LIVE) this.#indexInsert(i, this.#u32[(e + MZE_HASH) >> 2]!);
+    }
   }
 
   /** The handle of live slot `i`: the one made before while it still names this reservation. */
-  #handle(i: number): Memzone {
+  #handle(i: number, name: string | null): Memzone {
     const e = this.#entry(i);
     const serial = this.#u32[(e + MZE_SERIAL) >> 2]!;
     const cached = this.#handles[i];
-    if (cached !== undefined && handleSlot(cached)!.serial === serial) return cached;
-    const mz = new Memzone(this, i, e, this.#fields(e));
+    if (cached !== undefined && serialOf(cached) === serial) return cached;
+    const mz = new Memzone(this, i, e, name ?? this.eal.config.readString(e + MZE_NAME, MZE_NAME_LEN));
     this.#handles[i] = mz;
     return mz;
   }
@@ -419,22 +506,22 @@ export class Memzones {
     // Checks of the arguments alone run before the lock (a shorter hold
     // lets other threads and processes in); their errors are thrown below,
     // after the table's checks that DPDK makes first.
-    let bytes: Uint8Array | null = null;
+    let n = -1;
     let nameError: unknown = null;
     try {
-      bytes = encodeName(name, 'reserve');
+      n = encodeName(name, 'reserve', this.#name);
     } catch (err) {
       nameError = err;
     }
-    const hash = bytes === null ? 0 : nameHash(bytes);
+    const hash = n < 0 ? 0 : nameHash(this.#name, n);
     const argError = checkArgs(name, len, socket, flags, align, bound);
     this.#lock();
     try {
       if (this.#count() >= MAX_MEMZONE) {
         throw new RteError('ENOSPC', `${label(name)}: all ${MAX_MEMZONE} memzones (MAX_MEMZONE) are in use: free some first`);
       }
-      if (bytes === null) throw nameError;
-      if (this.#find(bytes, hash) >= 0) {
+      if (n < 0) throw nameError;
+      if (this.#find(n, hash) >= 0) {
         throw new RteError('EEXIST', `reserve: a memzone named ${JSON.stringify(name)} exists: look it up, or free it first`);
       }
       if (argError !== null) throw argError;
@@ -447,21 +534,19 @@ export class Memzones {
       if (slot < 0) throw new RteError('ENOSPC', `${label(name)}: no free memzone slot: free some first`);
       const e = this.#entry(slot);
       Atomics.store(this.#u32, (e + MZE_STATE) >> 2, MZS_RESERVING);
+      this.#markUsed(slot, true);
 
-      const opts = {
-        align: alignBytes,
-        bound,
-        contig: (flags & MEMZONE_IOVA_CONTIG) !== 0,
-        pageSizes: pageSizesOf(flags),
-        hintOnly: (flags & MEMZONE_SIZE_HINT_ONLY) !== 0,
-      };
+      const contig = (flags & MEMZONE_IOVA_CONTIG) !== 0;
+      const pageSizes = pageSizesOf(flags);
+      const hintOnly = (flags & MEMZONE_SIZE_HINT_ONLY) !== 0;
       let addr = 0;
       let zoneLen = 0;
       try {
         if (rounded === 0 && bound === 0) {
-          // Blocks parked in this lcore's heap cache merge back first: the biggest block may need them.
-          this.#heap.cacheFlush();
-          const got = this.#heap.allocBiggest(socket, opts);
+          // Blocks parked in lcore heap caches merge back first: the biggest
+          // block may need them (socketStats' greatestFreeSize counts them so).
+          this.#heap.cacheReclaim();
+          const got = this.#heap.allocBiggest(socket, { align: alignBytes, bound, contig, pageSizes, hintOnly });
           if (got !== null) {
             addr = got.addr;
             this.#f64[(e + MZE_ADDR) >> 3] = addr;
@@ -469,14 +554,18 @@ export class Memzones {
           }
         } else {
           if (rounded === 0) requested = bound;
-          addr = this.#heap.allocOnSocket(requested, socket, opts);
-          if (addr === 0 && this.#heap.cacheFlush() > 0) addr = this.#heap.allocOnSocket(requested, socket, opts);
+          // A small zone with no placement asks is a plain heap block: the
+          // calling lcore's heap cache may hand one out without the heap lock.
+          if (flags === 0 && bound === 0 && alignBytes === 64 && socket === SOCKET_ID_ANY && requested <= CACHE_MAX_SIZE) addr = this.#heap.malloc(requested);
+          if (addr === 0) addr = this.#heap.allocPlaced(requested, socket, alignBytes, bound, contig, pageSizes, hintOnly);
+          if (addr === 0 && this.#heap.cacheReclaim() > 0) addr = this.#heap.allocPlaced(requested, socket, alignBytes, bound, contig, pageSizes, hintOnly);
           // Recorded at once, so that a repair after this process dies gives the block back.
           this.#f64[(e + MZE_ADDR) >> 3] = addr;
           zoneLen = requested;
         }
       } catch (err) {
         this.#clear(e);
+        this.#markUsed(slot, false);
         if (err instanceof RteError && err.code === 'EINVAL') {
           throw new RteError('EINVAL', `${label(name)}: no heap on socket ${socket}: use SOCKET_ID_ANY or a socket with memory`, { cause: err });
         }
@@ -484,24 +573,25 @@ export class Memzones {
       }
       if (addr === 0) {
         this.#clear(e);
+        this.#markUsed(slot, false);
         const what = rounded === 0 && bound === 0 ? 'any free block' : `${requested} bytes`;
         throw new RteError(
           'ENOMEM',
           `${label(name)}: no heap${socket === SOCKET_ID_ANY ? '' : ` on socket ${socket}`} has ${what}` +
             ` (align ${alignBytes}${bound !== 0 ? `, bound ${bound}` : ''}${flags !== 0 ? `, flags ${flagNames(flags)}` : ''})` +
-            `: free zones or memory, start the EAL with more memory${opts.pageSizes !== null && !opts.hintOnly ? ', or add MEMZONE_SIZE_HINT_ONLY to accept other page sizes' : ''}`,
+            `: free zones or memory, start the EAL with more memory${pageSizes !== null && !hintOnly ? ', or add MEMZONE_SIZE_HINT_ONLY to accept other page sizes' : ''}`,
         );
       }
 
-      const iova = this.#memory.virt2iova(addr);
-      const iovaBits = BigInt.asUintN(64, iova);
-      this.#u8.fill(0, e + MZE_NAME, e + MZE_NAME + MZE_NAME_LEN);
-      this.#u8.set(bytes, e + MZE_NAME);
+      const u8 = this.#u8;
+      for (let k = 0; k < n; k++) u8[e + MZE_NAME + k] = this.#name[k]!;
+      for (let k = n; k < MZE_NAME_LEN; k++) u8[e + MZE_NAME + k] = 0;
       this.#f64[(e + MZE_ADDR) >> 3] = addr;
       this.#f64[(e + MZE_LEN) >> 3] = zoneLen;
       this.#f64[(e + MZE_HUGEPAGE_SZ) >> 3] = this.#heap.pageSizeOf(addr);
-      this.#u32[(e + MZE_IOVA_LO) >> 2] = Number(iovaBits & 0xffffffffn);
-      this.#u32[(e + MZE_IOVA_HI) >> 2] = Number(iovaBits >> 32n);
+      this.#iovaOf(addr);
+      this.#u32[(e + MZE_IOVA_LO) >> 2] = this.#iova[0]!;
+      this.#u32[(e + MZE_IOVA_HI) >> 2] = this.#iova[1]!;
       this.#i32[(e + MZE_SOCKET) >> 2] = this.#heap.socketOf(addr);
       this.#u32[(e + MZE_FLAGS) >> 2] = flags;
       this.#u32[(e + MZE_HASH) >> 2] = hash;
@@ -511,10 +601,20 @@ export class Memzones {
       this.#u32[(e + MZE_SERIAL) >> 2] = serial;
       // Last: the entry is complete before anyone can find it.
       Atomics.store(this.#u32, (e + MZE_STATE) >> 2, MZS_LIVE);
+      this.#indexInsert(slot, hash);
       this.#setCount(this.#count() + 1);
-      return this.#handle(slot);
+      return this.#handle(slot, name);
     } finally {
       this.#unlock();
+    }
+  }
+
+  // The IOVA of `addr` into #iova (low, high); both 0xffffffff when unknown.
+  #iovaOf(addr: number): void {
+    const list = this.eal.list(Math.floor(addr / LIST_SPAN));
+    if (list === undefined || !segIovaWords(this.eal.config, list, addr - list.baseAddr, this.#iova)) {
+      this.#iova[0] = 0xffffffff;
+      this.#iova[1] = 0xffffffff;
     }
   }
 
@@ -526,12 +626,12 @@ export class Memzones {
    * @see rte_memzone_lookup
    */
   lookup(name: string): Memzone | null {
-    const bytes = encodeName(name, 'lookup');
-    const hash = nameHash(bytes);
+    const n = encodeName(name, 'lookup', this.#name);
+    const hash = nameHash(this.#name, n);
     this.#lock();
     try {
-      const i = this.#find(bytes, hash);
-      return i < 0 ? null : this.#handle(i);
+      const i = this.#find(n, hash);
+      return i < 0 ? null : this.#handle(i, null);
     } finally {
       this.#unlock();
     }
@@ -546,24 +646,26 @@ export class Memzones {
    * @see rte_memzone_free
    */
   free(mz: Memzone): void {
-    const h = handleSlot(mz);
-    if (h === null) throw new RteError('EINVAL', `free(${mz === null ? 'null' : typeof mz}): pass a Memzone returned by reserve or lookup`);
-    if (h.owner !== this && h.owner.eal.config.sab !== this.eal.config.sab) {
+    const owner = ownerOf(mz);
+    if (owner === null) throw new RteError('EINVAL', `free(${mz === null ? 'null' : typeof mz}): pass a Memzone returned by reserve or lookup`);
+    if (owner !== this && owner.eal.config.sab !== this.eal.config.sab) {
       throw new RteError('EINVAL', `free(${mz.name}): that memzone belongs to another EAL: free it through Memzones.of(thatEal)`);
     }
-    const e = this.#entry(h.index);
+    const e = this.#entry(mz.index);
     let addr = 0;
     this.#lock();
     try {
-      if (this.#state(e) !== MZS_LIVE || this.#u32[(e + MZE_SERIAL) >> 2] !== h.serial || this.#f64[(e + MZE_ADDR) >> 3] !== mz.addr) {
+      if (this.#state(e) !== MZS_LIVE || this.#u32[(e + MZE_SERIAL) >> 2] !== serialOf(mz) || this.#f64[(e + MZE_ADDR) >> 3] !== mz.addr) {
         throw new RteError('EINVAL', `free(${mz.name}): that memzone was already freed (double free?)`);
       }
       addr = mz.addr;
       // The entry goes first: a process dying between the two steps leaks
       // the block rather than leaving an entry whose memory may be reused.
+      this.#indexRemove(mz.index, this.#u32[(e + MZE_HASH) >> 2]!);
       this.#clear(e);
+      this.#markUsed(mz.index, false);
       this.#setCount(this.#count() - 1);
-      this.#handles[h.index] = undefined;
+      this.#handles[mz.index] = undefined;
       try {
         this.#heap.free(addr);
       } catch (err) {
@@ -582,14 +684,33 @@ export class Memzones {
    * @see rte_memzone_walk
    */
   walk(fn: (mz: Memzone) => void): void {
-    const zones: Memzone[] = [];
+    // The list is reused (entries overwritten, never emptied: V8 would drop
+    // its storage), so a walk allocates nothing once every zone has a handle.
+    const nested = this.#walking;
+    const zones = nested ? [] : this.#walkList;
+    let count = 0;
     this.#lock();
     try {
-      for (let i = 0; i < MAX_MEMZONE; i++) if (this.#state(this.#entry(i)) === MZS_LIVE) zones.push(this.#handle(i));
+      const base = (this.#area + MZ_USED) / 4;
+      for (let w = 0; w < MZ_USED_WORDS; w++) {
+        for (let bits = this.#u32[base + w]!; bits !== 0; bits &= bits - 1) {
+          const i = w * 32 + (31 - Math.clz32(bits & -bits));
+          if (this.#state(this.#entry(i)) !== MZS_LIVE) continue;
+          const mz = this.#handle(i, null);
+          if (count < zones.length) zones[count] = mz;
+          else zones.push(mz);
+          count++;
+        }
+      }
     } finally {
       this.#unlock();
     }
-    for (const mz of zones) fn(mz);
+    this.#walking = true;
+    try {
+      for (let k = 0; k < count; k++) fn(zones[k]!);
+    } finally {
+      this.#walking = nested;
+    }
   }
 
   /** Zones reserved and not freed, in every thread and process. */

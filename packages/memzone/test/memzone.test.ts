@@ -27,7 +27,7 @@ import {
   RteError,
   SOCKET_ID_ANY,
 } from '../src/index.js';
-import { MEMZONE_AREA_BYTES, MZ_ENTRIES, MZ_ENTRY_BYTES } from '../src/layout.js';
+import { MEMZONE_AREA_BYTES, MZ_ENTRIES, MZ_ENTRY_BYTES, MZ_INDEX, MZ_INDEX_SLOTS, MZ_USED, MZ_USED_WORDS } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
@@ -448,7 +448,12 @@ describe('flags and layout', () => {
     expect(consts.length).toBeGreaterThan(20);
     for (const [, name, value] of consts) expect(`${name} = ${value}`).toMatch(/= (-?\d+|0x[0-9a-f]+|'[^']*')$/);
     expect(src.indexOf('export function')).toBeGreaterThan(src.lastIndexOf('export const'));
-    expect(MEMZONE_AREA_BYTES).toBe(MZ_ENTRIES + MAX_MEMZONE * MZ_ENTRY_BYTES);
+    expect(MZ_USED).toBe(MZ_ENTRIES + MAX_MEMZONE * MZ_ENTRY_BYTES);
+    expect(MZ_USED_WORDS * 32).toBe(MAX_MEMZONE);
+    expect(MZ_INDEX).toBe(MZ_USED + Math.ceil((MZ_USED_WORDS * 4) / 128) * 128);
+    expect(MZ_INDEX_SLOTS & (MZ_INDEX_SLOTS - 1)).toBe(0);
+    expect(MZ_INDEX_SLOTS).toBeGreaterThanOrEqual(MAX_MEMZONE * 1.6);
+    expect(MEMZONE_AREA_BYTES).toBe(MZ_INDEX + MZ_INDEX_SLOTS * 4);
     expect(MZ_ENTRY_BYTES % 64).toBe(0);
     const built = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     expect(built).not.toMatch(/\bMZE?_[A-Z_]+\b/);

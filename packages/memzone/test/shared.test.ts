@@ -215,8 +215,14 @@ describe.skipIf(skipWithoutNative)(nativeTitle('concurrent reserve and free'), (
     // All three wait on a flag in a zone, so that they start together.
     const go = zones.reserve('race_go', 64);
     const racing = Promise.all([w1, w2, child].map((p, i) => p.call<{ got: string[]; start: number; end: number }>('race', { go: 'race_go', names, first: i * 800, len: 256 })));
-    await new Promise((r) => setTimeout(r, 200));
-    Atomics.store(new Int32Array(go.bytes().buffer, go.bytes().byteOffset, 1), 0, 1);
+    // Go once all three are spinning on the flag (they count themselves in word 1).
+    const flag = new Int32Array(go.bytes().buffer, go.bytes().byteOffset, 2);
+    const deadline = Date.now() + 60_000;
+    while (Atomics.load(flag, 1) < 3) {
+      if (Date.now() > deadline) throw new Error(`only ${Atomics.load(flag, 1)} of 3 racers reached the start in 60 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    Atomics.store(flag, 0, 1);
     const results = await racing;
     const got = results.map((r) => r.got);
     const all = got.flat();

@@ -462,7 +462,9 @@ describeHugepages(
       }
       const cfg = (me: number, ids: number[]) => ({ me, workerIds: ids, participants: 9, deadline: Date.now() + 120_000, seed: me + 1 });
       const running = [prim.call('soak', cfg(0, [1, 2])), secs[0]!.call('soak', cfg(3, [4, 5])), secs[1]!.call('soak', cfg(6, [7, 8]))].map((p) => p.catch(() => undefined));
-      await sleep(1500);
+      // Running once the primary's pages are mapped and the secondaries are at work.
+      expect(await eventually(() => before - hugepagesFree() >= (32 * MiB) / pageSize, 30_000), 'the primary\'s hugepages mapped').toBe(true);
+      await sleep(300);
       const held = before - hugepagesFree();
       expect(held).toBeGreaterThanOrEqual((32 * MiB) / pageSize);
       for (const p of [secs[1]!, prim, secs[0]!]) await p.kill('SIGKILL');

@@ -21,5 +21,6 @@ export {
   RING_MZ_PREFIX,
   RING_NAMESIZE,
   isOutput,
+  type ZcData,
 } from './ring.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';

@@ -79,6 +79,33 @@ function describe(v: unknown): string {
   return (v as object).constructor?.name ?? 'an object';
 }
 
+/**
+ * Where a zero-copy start's elements lie: `n1` slots from slot index
+ * `ptr1`, then `n2` from `ptr2` (0) when they wrap past the end of the ring.
+ * Indexes are slots: `ring.slots[ptr]` on esize 8 rings, word
+ * `ptr * esize / 4` of `ring.slotsU32` on any. Pass the same object every
+ * time: it is written, never kept. @see struct rte_ring_zc_data
+ */
+export interface ZcData {
+  ptr1: number;
+  n1: number;
+  ptr2: number;
+  n2: number;
+}
+
+// The optional free_space / available argument: checked before anything moves.
+function checkOutValue(v: unknown): void {
+  if (!(v instanceof Uint32Array) || v.length < 1) {
+    throw new RteError('EINVAL', 'the free_space / available argument must be a Uint32Array of at least one element (reuse one: no garbage)');
+  }
+}
+
+function checkZc(zc: unknown): void {
+  if (zc === null || typeof zc !== 'object') {
+    throw new RteError('EINVAL', 'a zero-copy start needs a ZcData object ({ ptr1, n1, ptr2, n2 }) to write into');
+  }
+}
+
 function isPow2(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
@@ -170,7 +197,11 @@ export class Ring {
   readonly #r: RingCore;
   readonly #mz: Memzone | null;
   readonly #eal: Eal | null;
-  #peekHead = 0;
+  // Counter at which this handle's started enqueue / dequeue begins.
+  #peekProdHead = 0;
+  #peekConsHead = 0;
+  #slots: Float64Array | null = null;
+  #slotsU32: Uint32Array | null = null;
 
   private constructor(buffer: SharedArrayBuffer, byteOffset: number, mz: Memzone | null, eal: Eal | null) {
     this.#r = new RingCore(buffer, byteOffset);
@@ -430,11 +461,22 @@ export class Ring {
     }
   }
 
-  #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number): number {
+  #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number, freeSpace?: Uint32Array): number {
     this.#checkNumbers(objs, n);
     const r = this.#r;
     let m: number;
-    if (sync === SYNC_ST) m = stEnqueue(r, objs, n, fixed);
+    if (freeSpace !== undefined) {
+      // The out value wants the free entries the head move saw: the general
+      // path, whose moves record them, after a fresh look at the other tail.
+      checkOutValue(freeSpace);
+      r.cachedConsTail = Atomics.load(r.i32, r.ct);
+      m = this.#moveProd(sync, n, fixed);
+      freeSpace[0] = r.entries - m;
+      if (m === 0) return 0;
+      const oh = r.oldHead;
+      putNumbers(r, oh, objs, m);
+      this.#endProd(sync, oh, m);
+    } else if (sync === SYNC_ST) m = stEnqueue(r, objs, n, fixed);
     else if (sync === SYNC_MT) m = mtEnqueue(r, objs, n, fixed);
     else {
       if (n === 0) return 0;
@@ -456,9 +498,20 @@ export class Ring {
     throw new RteError('EINVAL', `an object to enqueue is not a number (${e instanceof Error ? e.message : String(e)}): its slots went in as NaN`);
   }
 
-  #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number): number {
+  #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number, available?: Uint32Array): number {
     this.#checkOut(out, n);
     const r = this.#r;
+    if (available !== undefined) {
+      checkOutValue(available);
+      r.cachedProdTail = Atomics.load(r.i32, r.pt);
+      const m = this.#moveCons(sync, n, fixed);
+      available[0] = r.entries - m;
+      if (m === 0) return 0;
+      const oh = r.oldHead;
+      getNumbers(r, oh, out, m);
+      this.#endCons(sync, oh, m);
+      return m;
+    }
     if (sync === SYNC_ST) return stDequeue(r, out, n, fixed);
     if (sync === SYNC_MT) return mtDequeue(r, out, n, fixed);
     if (n === 0) return 0;
@@ -522,86 +575,86 @@ export class Ring {
   }
 
   /** Enqueues all `n` numbers or none: returns n or 0. @see rte_ring_enqueue_bulk */
-  enqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
+  enqueueBulk(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
     const r = this.#r;
-    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length) {
+    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length && freeSpace === undefined) {
       // The common case checked in one go: a Float64Array cannot fail the copy.
       // In each of the four bulk/burst calls itself, not in #enq/#deq: moved
       // there it measured ~0.3-1 ns/object slower (V8 inlines less).
       if (r.numProdSync === SYNC_ST) return stEnqueue(r, objs, n, true);
       if (r.numProdSync === SYNC_MT) return mtEnqueue(r, objs, n, true);
     }
-    return this.#enq(objs, n, true, r.prodSync);
+    return this.#enq(objs, n, true, r.prodSync, freeSpace);
   }
 
   /** Enqueues as many of `n` numbers as fit: returns 0..n. @see rte_ring_enqueue_burst */
-  enqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
+  enqueueBurst(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
     const r = this.#r;
-    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length) {
+    if (objs instanceof Float64Array && n >>> 0 === n && n <= objs.length && freeSpace === undefined) {
       if (r.numProdSync === SYNC_ST) return stEnqueue(r, objs, n, false);
       if (r.numProdSync === SYNC_MT) return mtEnqueue(r, objs, n, false);
     }
-    return this.#enq(objs, n, false, r.prodSync);
+    return this.#enq(objs, n, false, r.prodSync, freeSpace);
   }
 
   /** Dequeues `n` numbers into `out` or none: returns n or 0. @see rte_ring_dequeue_bulk */
-  dequeueBulk(out: number[] | Float64Array, n: number): number {
+  dequeueBulk(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
     const r = this.#r;
-    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length) {
+    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length && available === undefined) {
       if (r.numConsSync === SYNC_ST) return stDequeue(r, out, n, true);
       if (r.numConsSync === SYNC_MT) return mtDequeue(r, out, n, true);
     }
-    return this.#deq(out, n, true, r.consSync);
+    return this.#deq(out, n, true, r.consSync, available);
   }
 
   /** Dequeues up to `n` numbers into `out`: returns 0..n. @see rte_ring_dequeue_burst */
-  dequeueBurst(out: number[] | Float64Array, n: number): number {
+  dequeueBurst(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
     const r = this.#r;
-    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length) {
+    if (out instanceof Float64Array && n >>> 0 === n && n <= out.length && available === undefined) {
       if (r.numConsSync === SYNC_ST) return stDequeue(r, out, n, false);
       if (r.numConsSync === SYNC_MT) return mtDequeue(r, out, n, false);
     }
-    return this.#deq(out, n, false, r.consSync);
+    return this.#deq(out, n, false, r.consSync, available);
   }
 
   /** Multi-producer bulk enqueue whatever the flags. @see rte_ring_mp_enqueue_bulk */
-  mpEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBulk'));
+  mpEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
+    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBulk'), freeSpace);
   }
 
   /** Single-producer bulk enqueue whatever the flags. @see rte_ring_sp_enqueue_bulk */
-  spEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBulk'));
+  spEnqueueBulk(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
+    return this.#enq(objs, n, true, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBulk'), freeSpace);
   }
 
   /** Multi-consumer bulk dequeue whatever the flags. @see rte_ring_mc_dequeue_bulk */
-  mcDequeueBulk(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBulk'));
+  mcDequeueBulk(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
+    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBulk'), available);
   }
 
   /** Single-consumer bulk dequeue whatever the flags. @see rte_ring_sc_dequeue_bulk */
-  scDequeueBulk(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBulk'));
+  scDequeueBulk(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
+    return this.#deq(out, n, true, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBulk'), available);
   }
 
   /** @see rte_ring_mp_enqueue_burst */
-  mpEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBurst'));
+  mpEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
+    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_MT, 'mpEnqueueBurst'), freeSpace);
   }
 
   /** @see rte_ring_sp_enqueue_burst */
-  spEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length): number {
-    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBurst'));
+  spEnqueueBurst(objs: ArrayLike<number>, n: number = objs.length, freeSpace?: Uint32Array): number {
+    return this.#enq(objs, n, false, this.#forced(this.#r.prodSync, SYNC_ST, 'spEnqueueBurst'), freeSpace);
   }
 
   /** @see rte_ring_mc_dequeue_burst */
-  mcDequeueBurst(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBurst'));
+  mcDequeueBurst(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
+    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_MT, 'mcDequeueBurst'), available);
   }
 
   /** @see rte_ring_sc_dequeue_burst */
-  scDequeueBurst(out: number[] | Float64Array, n: number): number {
-    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBurst'));
+  scDequeueBurst(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
+    return this.#deq(out, n, false, this.#forced(this.#r.consSync, SYNC_ST, 'scDequeueBurst'), available);
   }
 
   /* ------------------------------------------------------------------ *
@@ -615,11 +668,15 @@ export class Ring {
     }
   }
 
-  #enqElem(src: Uint32Array, n: number, fixed: boolean): number {
+  #enqElem(src: Uint32Array, n: number, fixed: boolean, freeSpace?: Uint32Array): number {
     this.#checkWords(src, n);
-    if (n === 0) return 0;
+    if (freeSpace !== undefined) {
+      checkOutValue(freeSpace);
+      this.#r.cachedConsTail = Atomics.load(this.#r.i32, this.#r.ct);
+    } else if (n === 0) return 0;
     const sync = this.#r.prodSync;
     const m = this.#moveProd(sync, n, fixed);
+    if (freeSpace !== undefined) freeSpace[0] = this.#r.entries - m;
     if (m === 0) return 0;
     const oh = this.#r.oldHead;
     putWords(this.#r, oh, src, m);
@@ -627,11 +684,15 @@ export class Ring {
     return m;
   }
 
-  #deqElem(dst: Uint32Array, n: number, fixed: boolean): number {
+  #deqElem(dst: Uint32Array, n: number, fixed: boolean, available?: Uint32Array): number {
     this.#checkWords(dst, n);
-    if (n === 0) return 0;
+    if (available !== undefined) {
+      checkOutValue(available);
+      this.#r.cachedProdTail = Atomics.load(this.#r.i32, this.#r.pt);
+    } else if (n === 0) return 0;
     const sync = this.#r.consSync;
     const m = this.#moveCons(sync, n, fixed);
+    if (available !== undefined) available[0] = this.#r.entries - m;
     if (m === 0) return 0;
     const oh = this.#r.oldHead;
     getWords(this.#r, oh, dst, m);
@@ -640,27 +701,27 @@ export class Ring {
   }
 
   /** Enqueues n elements (esize/4 words each) from `src`, all or none. @see rte_ring_enqueue_bulk_elem */
-  enqueueBulkElem(src: Uint32Array, n: number): number {
-    return this.#enqElem(src, n, true);
+  enqueueBulkElem(src: Uint32Array, n: number, freeSpace?: Uint32Array): number {
+    return this.#enqElem(src, n, true, freeSpace);
   }
 
   /** Dequeues n elements into `dst`, all or none. @see rte_ring_dequeue_bulk_elem */
-  dequeueBulkElem(dst: Uint32Array, n: number): number {
-    return this.#deqElem(dst, n, true);
+  dequeueBulkElem(dst: Uint32Array, n: number, available?: Uint32Array): number {
+    return this.#deqElem(dst, n, true, available);
   }
 
   /** @see rte_ring_enqueue_burst_elem */
-  enqueueBurstElem(src: Uint32Array, n: number): number {
-    return this.#enqElem(src, n, false);
+  enqueueBurstElem(src: Uint32Array, n: number, freeSpace?: Uint32Array): number {
+    return this.#enqElem(src, n, false, freeSpace);
   }
 
   /** @see rte_ring_dequeue_burst_elem */
-  dequeueBurstElem(dst: Uint32Array, n: number): number {
-    return this.#deqElem(dst, n, false);
+  dequeueBurstElem(dst: Uint32Array, n: number, available?: Uint32Array): number {
+    return this.#deqElem(dst, n, false, available);
   }
 
   /* ------------------------------------------------------------------ *
-   * Peek (SP/SC and HTS only)
+   * Peek and zero copy (SP/SC and HTS only)
    * ------------------------------------------------------------------ */
 
   #checkPeek(sync: number, what: string): void {
@@ -669,25 +730,63 @@ export class Ring {
     }
   }
 
-  /**
-   * Starts an enqueue of `n` numbers: claims the slots (all or none),
-   * returns n or 0. Finish it with {@link Ring.enqueueFinish}.
-   * @see rte_ring_enqueue_bulk_start
-   */
-  enqueueBulkStart(n: number): number {
+  // Claims up to n free slots for a peek or zero-copy enqueue; everything
+  // is checked before the head moves. Returns the claim (0 when none).
+  #startProd(n: number, fixed: boolean, what: string, freeSpace: Uint32Array | undefined): number {
     const r = this.#r;
-    // enqueueFinish moves numbers: an element ring started here could never be finished.
-    if (r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${r.esize}-byte elements: enqueueBulkStart/enqueueFinish move numbers (esize 8)`);
-    this.#checkPeek(r.prodSync, 'enqueueBulkStart');
+    this.#checkPeek(r.prodSync, what);
     if (r.peekProd >= 0) throw new RteError('EBUSY', 'an enqueue started on this handle is not finished');
     if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
-    if (n === 0) return 0;
-    const m = this.#moveProd(r.prodSync, n, true);
+    if (freeSpace !== undefined) {
+      checkOutValue(freeSpace);
+      r.cachedConsTail = Atomics.load(r.i32, r.ct);
+    } else if (n === 0) return 0;
+    const m = this.#moveProd(r.prodSync, n, fixed);
+    if (freeSpace !== undefined) freeSpace[0] = r.entries - m;
     if (m !== 0) {
       r.peekProd = m;
-      this.#peekHead = r.oldHead;
+      this.#peekProdHead = r.oldHead;
     }
     return m;
+  }
+
+  #startCons(n: number, fixed: boolean, what: string, available: Uint32Array | undefined): number {
+    const r = this.#r;
+    this.#checkPeek(r.consSync, what);
+    if (r.peekCons >= 0) throw new RteError('EBUSY', 'a dequeue started on this handle is not finished');
+    if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
+    if (available !== undefined) {
+      checkOutValue(available);
+      r.cachedProdTail = Atomics.load(r.i32, r.pt);
+    } else if (n === 0) return 0;
+    const m = this.#moveCons(r.consSync, n, fixed);
+    if (available !== undefined) available[0] = r.entries - m;
+    if (m !== 0) {
+      r.peekCons = m;
+      this.#peekConsHead = r.oldHead;
+    }
+    return m;
+  }
+
+  /**
+   * Starts an enqueue of `n` elements: claims the slots (all or none),
+   * returns n or 0. Finish it with {@link Ring.enqueueFinish} (numbers) or
+   * {@link Ring.enqueueElemFinish} (any esize). @see rte_ring_enqueue_bulk_start
+   */
+  enqueueBulkStart(n: number, freeSpace?: Uint32Array): number {
+    return this.#startProd(n, true, 'enqueueBulkStart', freeSpace);
+  }
+
+  /** Starts an enqueue of as many of `n` elements as fit: returns 0..n. @see rte_ring_enqueue_burst_start */
+  enqueueBurstStart(n: number, freeSpace?: Uint32Array): number {
+    return this.#startProd(n, false, 'enqueueBurstStart', freeSpace);
+  }
+
+  #checkFinishProd(n: number, what: string): number {
+    const r = this.#r;
+    if (r.peekProd < 0) throw new RteError('EINVAL', `${what} without an enqueue start`);
+    if (!((n | 0) === n && n >= 0 && n <= r.peekProd)) throw new RteError('EINVAL', `${what}(${String(n)}) after claiming ${r.peekProd}`);
+    return this.#peekProdHead;
   }
 
   /**
@@ -696,10 +795,17 @@ export class Ring {
    */
   enqueueFinish(objs: ArrayLike<number>, n: number): void {
     const r = this.#r;
-    if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without enqueueBulkStart');
+    // A start that got nothing leaves nothing to finish: finish(0) after it is fine, as in DPDK.
+    if (r.peekProd < 0 && n === 0) return;
+    // finish(0) moves no element: it cancels the claim on a ring of any esize
+    // (the way out after a finish that threw, which would otherwise block the side).
+    if (n === 0 && r.peekProd >= 0) {
+      this.enqueueZcFinish(0);
+      return;
+    }
+    if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without an enqueue start');
     this.#checkNumbers(objs, n);
-    if (n > r.peekProd) throw new RteError('EINVAL', `enqueueFinish(${n}) after claiming ${r.peekProd}`);
-    const oh = this.#peekHead;
+    const oh = this.#checkFinishProd(n, 'enqueueFinish');
     putNumbers(r, oh, objs, n);
     this.#finishPeek(r.prodSync, r.ph, r.pt, oh, n);
     r.peekProd = -1;
@@ -707,32 +813,153 @@ export class Ring {
   }
 
   /**
+   * Finishes the started enqueue with the first `n` (<= claimed) elements
+   * of `src` (esize/4 words each), on a ring of any esize.
+   * @see rte_ring_enqueue_elem_finish
+   */
+  enqueueElemFinish(src: Uint32Array, n: number): void {
+    const r = this.#r;
+    if (r.peekProd < 0 && n === 0) return;
+    if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueElemFinish without an enqueue start');
+    this.#checkWords(src, n);
+    const oh = this.#checkFinishProd(n, 'enqueueElemFinish');
+    putWords(r, oh, src, n);
+    this.#finishPeek(r.prodSync, r.ph, r.pt, oh, n);
+    r.peekProd = -1;
+  }
+
+  /**
    * Starts a dequeue of `n` numbers: copies them into `out` without taking
    * them off the ring (all or none), returns n or 0. Finish with
    * {@link Ring.dequeueFinish}. @see rte_ring_dequeue_bulk_start
    */
-  dequeueBulkStart(out: number[] | Float64Array, n: number): number {
-    const r = this.#r;
-    this.#checkPeek(r.consSync, 'dequeueBulkStart');
-    if (r.peekCons >= 0) throw new RteError('EBUSY', 'a dequeue started on this handle is not finished');
+  dequeueBulkStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
     this.#checkOut(out, n);
-    if (n === 0) return 0;
-    const m = this.#moveCons(r.consSync, n, true);
-    if (m !== 0) {
-      getNumbers(r, r.oldHead, out, m);
-      r.peekCons = m;
-      this.#peekHead = r.oldHead;
-    }
+    const m = this.#startCons(n, true, 'dequeueBulkStart', available);
+    if (m !== 0) getNumbers(this.#r, this.#peekConsHead, out, m);
+    return m;
+  }
+
+  /** Starts a dequeue of up to `n` numbers: returns 0..n. @see rte_ring_dequeue_burst_start */
+  dequeueBurstStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
+    this.#checkOut(out, n);
+    const m = this.#startCons(n, false, 'dequeueBurstStart', available);
+    if (m !== 0) getNumbers(this.#r, this.#peekConsHead, out, m);
+    return m;
+  }
+
+  /** Starts a dequeue of `n` elements of any esize into `dst`, all or none. @see rte_ring_dequeue_bulk_elem_start */
+  dequeueBulkElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
+    this.#checkWords(dst, n);
+    const m = this.#startCons(n, true, 'dequeueBulkElemStart', available);
+    if (m !== 0) getWords(this.#r, this.#peekConsHead, dst, m);
+    return m;
+  }
+
+  /** @see rte_ring_dequeue_burst_elem_start */
+  dequeueBurstElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
+    this.#checkWords(dst, n);
+    const m = this.#startCons(n, false, 'dequeueBurstElemStart', available);
+    if (m !== 0) getWords(this.#r, this.#peekConsHead, dst, m);
     return m;
   }
 
   /** Takes `n` (<= started) of the started elements off the ring; the rest stay. @see rte_ring_dequeue_finish */
   dequeueFinish(n: number): void {
     const r = this.#r;
-    if (r.peekCons < 0) throw new RteError('EINVAL', 'dequeueFinish without dequeueBulkStart');
+    if (r.peekCons < 0 && n === 0) return;
+    if (r.peekCons < 0) throw new RteError('EINVAL', 'dequeueFinish without a dequeue start');
     if (!((n | 0) === n && n >= 0 && n <= r.peekCons)) throw new RteError('EINVAL', `dequeueFinish(${String(n)}) after starting ${r.peekCons}`);
-    this.#finishPeek(r.consSync, r.ch, r.ct, this.#peekHead, n);
+    this.#finishPeek(r.consSync, r.ch, r.ct, this.#peekConsHead, n);
     r.peekCons = -1;
+  }
+
+  // Where a claim of m slots from counter `head` lies in the slots: one run,
+  // or two when it wraps. @see __rte_ring_get_elem_addr
+  #fillZc(zc: ZcData, head: number, m: number): void {
+    const r = this.#r;
+    const idx = head & r.mask;
+    const n1 = idx + m <= r.size ? m : r.size - idx;
+    zc.ptr1 = idx;
+    zc.n1 = n1;
+    zc.ptr2 = 0;
+    zc.n2 = m - n1;
+  }
+
+  /**
+   * Zero-copy enqueue: claims `n` slots (all or none) and says where they
+   * are in {@link Ring.slots} / {@link Ring.slotsU32}: `zc.n1` slots from
+   * `zc.ptr1`, then `zc.n2` from `zc.ptr2` (0) when the claim wraps. Write
+   * the elements there, then {@link Ring.enqueueZcFinish}. Returns n or 0.
+   * SP/SC and HTS producers only (EINVAL otherwise).
+   * @see rte_ring_enqueue_zc_bulk_start
+   */
+  enqueueZcBulkStart(n: number, zc: ZcData, freeSpace?: Uint32Array): number {
+    checkZc(zc);
+    const m = this.#startProd(n, true, 'enqueueZcBulkStart', freeSpace);
+    this.#fillZc(zc, this.#peekProdHead, m);
+    return m;
+  }
+
+  /** Zero-copy enqueue of as many of `n` as fit: returns 0..n. @see rte_ring_enqueue_zc_burst_start */
+  enqueueZcBurstStart(n: number, zc: ZcData, freeSpace?: Uint32Array): number {
+    checkZc(zc);
+    const m = this.#startProd(n, false, 'enqueueZcBurstStart', freeSpace);
+    this.#fillZc(zc, this.#peekProdHead, m);
+    return m;
+  }
+
+  /**
+   * Publishes the first `n` (<= claimed) slots written after a zero-copy
+   * start; the rest of the claim is given back. @see rte_ring_enqueue_zc_finish
+   */
+  enqueueZcFinish(n: number): void {
+    const r = this.#r;
+    if (r.peekProd < 0 && n === 0) return;
+    const oh = this.#checkFinishProd(n, 'enqueueZcFinish');
+    this.#finishPeek(r.prodSync, r.ph, r.pt, oh, n);
+    r.peekProd = -1;
+  }
+
+  /**
+   * Zero-copy dequeue: finds `n` elements (all or none) and says where they
+   * are, without copying or taking them off the ring; read them, then
+   * {@link Ring.dequeueZcFinish}. Returns n or 0. SP/SC and HTS consumers only.
+   * @see rte_ring_dequeue_zc_bulk_start
+   */
+  dequeueZcBulkStart(n: number, zc: ZcData, available?: Uint32Array): number {
+    checkZc(zc);
+    const m = this.#startCons(n, true, 'dequeueZcBulkStart', available);
+    this.#fillZc(zc, this.#peekConsHead, m);
+    return m;
+  }
+
+  /** @see rte_ring_dequeue_zc_burst_start */
+  dequeueZcBurstStart(n: number, zc: ZcData, available?: Uint32Array): number {
+    checkZc(zc);
+    const m = this.#startCons(n, false, 'dequeueZcBurstStart', available);
+    this.#fillZc(zc, this.#peekConsHead, m);
+    return m;
+  }
+
+  /** Takes the first `n` (<= started) elements off the ring. @see rte_ring_dequeue_zc_finish */
+  dequeueZcFinish(n: number): void {
+    this.dequeueFinish(n);
+  }
+
+  /**
+   * The ring's slots as numbers (a view, made once per handle): on esize 8
+   * rings, slot i is `slots[i]`, what {@link ZcData} indexes.
+   */
+  get slots(): Float64Array {
+    const r = this.#r;
+    return (this.#slots ??= new Float64Array(r.f64.buffer, r.slotF64 * 8, Math.floor((r.size * r.esize) / 8)));
+  }
+
+  /** The ring's slots as 32-bit words (any esize): slot i starts at word `i * esize / 4`. */
+  get slotsU32(): Uint32Array {
+    const r = this.#r;
+    return (this.#slotsU32 ??= new Uint32Array(r.u32.buffer, r.slotU32 * 4, (r.size * r.esize) >> 2));
   }
 
   #finishPeek(sync: number, head: number, tail: number, oldHead: number, n: number): void {

@@ -3,7 +3,6 @@ import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/test
 import {
   Eal,
   Memzones,
-  Ring,
   RING_F_MC_HTS_DEQ,
   RING_F_MC_RTS_DEQ,
   RING_F_MP_HTS_ENQ,
@@ -11,6 +10,7 @@ import {
   RING_F_SC_DEQ,
   RING_F_SP_ENQ,
 } from '../src/index.js';
+import { Ring, ringBuffer } from './impl.js';
 
 const PEER = new URL('./fixtures/ring-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -56,13 +56,13 @@ const MODES: [string, number, number, number][] = [
   ['SP/SC', RING_F_SP_ENQ | RING_F_SC_DEQ, 1, 1],
 ];
 
-async function run(eal: Eal, flags: number, producers: Peer[], consumers: Peer[], mix: boolean) {
+async function run(eal: Eal, flags: number, producers: Peer[], consumers: Peer[], mix: boolean, api = 'copy', impls: (string | undefined)[] = []) {
   const ring = Ring.create(eal, 'stress', 512, -1, flags);
   const ctlName = 'stress_ctl';
   Memzones.of(eal).reserve(ctlName, 64);
   const total = producers.length * PER_PRODUCER;
-  const consuming = consumers.map((c) => c.call<Consumed>('consume', { ring: 'stress', ctlName, total }));
-  const producing = producers.map((p, id) => p.call('produce', { ring: 'stress', id: id + 1, count: PER_PRODUCER, mix }));
+  const consuming = consumers.map((c, k) => c.call<Consumed>('consume', { ring: 'stress', ctlName, total, api, impl: impls[producers.length + k] }));
+  const producing = producers.map((p, id) => p.call('produce', { ring: 'stress', id: id + 1, count: PER_PRODUCER, mix, api, impl: impls[id] }));
   await Promise.all(producing);
   const results = await Promise.all(consuming);
   check(results, producers.map((_, id) => id + 1));
@@ -101,3 +101,28 @@ describe.skipIf(skipWithoutNative).each(MODES.filter(([, , np, nc]) => np === 2 
     });
   },
 );
+
+// test_ring_mt_peek_stress_zc / test_ring_st_peek_stress_zc: zero-copy
+// starts and finishes (some finished short) from every thread.
+describe.each(MODES.filter(([name]) => name === 'HTS' || name === 'SP/SC'))('stress, %s ring, zero copy, worker threads', (_name, flags, np, nc) => {
+  it(`${np} producers and ${nc} consumers writing and reading the slots in place: nothing lost, duplicated or reordered`, async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
+    eals.push(eal);
+    const ws = await Promise.all(Array.from({ length: np + nc }, () => Peer.worker(PEER, eal.workerData())));
+    peers.push(...ws);
+    for (const w of ws) await w.call('init', { attach: true });
+    await run(eal, flags, ws.slice(0, np), ws.slice(np), false, 'zc');
+  });
+});
+
+// The layout is the contract: one ring driven by both implementations at once.
+describe.each(MODES.filter(([, , np, nc]) => np === 2 && nc === 2))('stress, %s ring, JS and wasm rings on the same ring', (_name, flags) => {
+  it('a JS and a wasm producer, a JS and a wasm consumer: nothing lost, duplicated or reordered', async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
+    eals.push(eal);
+    const ws = await Promise.all([0, 1, 2, 3].map(() => Peer.worker(PEER, eal.workerData())));
+    peers.push(...ws);
+    for (const w of ws) await w.call('init', { attach: true });
+    await run(eal, flags, ws.slice(0, 2), ws.slice(2), true, 'copy', ['js', 'wasm', 'wasm', 'js']);
+  });
+});

@@ -4,7 +4,7 @@
  * cross-thread and cross-process tests.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { defaultHugepageSize, hugepageInfo, nativeAvailable, nativeLoadError } from '@rtemem/eal-hugepage';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ export function hugepageStatus(minFreePages = 64): { usable: boolean; reason: st
   if (size === 0) return { usable: false, reason: 'the kernel has no hugepage support' };
   const info = hugepageInfo().find((h) => h.pageSize === size);
   if (!info || info.mountPoint === null) return { usable: false, reason: `no hugetlbfs mount for ${size / 1024} kB pages` };
+  try {
+    accessSync(info.mountPoint, constants.W_OK | constants.X_OK);
+  } catch {
+    // Mounted by root for root (the usual set-up): this user can map no hugepage there.
+    const owner = statSync(info.mountPoint).uid;
+    return { usable: false, reason: `no write access to ${info.mountPoint} (owned by uid ${owner}, this is uid ${process.getuid?.()}): run as root or give this user write access to the mount` };
+  }
   if (info.free < minFreePages) {
     return { usable: false, reason: `${info.free} free ${size / 1024} kB hugepages, ${minFreePages} needed (reserve more in /sys/kernel/mm/hugepages)` };
   }

@@ -16,8 +16,9 @@
 namespace rtemem {
 
 // Bump when the exported functions or their contracts change (src/native.ts
-// holds the same number). 2: nodeAbi / nodeVersion added, other Nodes refused.
-constexpr int kAbi = 2;
+// holds the same number). 2: membarrier, wasmMemoryMap / wasmMemoryView.
+// 3: nodeAbi / nodeVersion added, other Node majors refused.
+constexpr int kAbi = 3;
 
 }  // namespace rtemem
 
@@ -52,6 +53,10 @@ static Napi::Object InitRtemem(Napi::Env env, Napi::Object exports) {
   exports.Set("pagemapRange", Napi::Function::New(env, PagemapRange, "pagemapRange"));
   exports.Set("pageNode", Napi::Function::New(env, PageNode, "pageNode"));
   exports.Set("currentNode", Napi::Function::New(env, CurrentNode, "currentNode"));
+  exports.Set("membarrier", Napi::Function::New(env, Membarrier, "membarrier"));
+  RegisterMembarrier();
+  exports.Set("wasmMemoryMap", Napi::Function::New(env, WasmMemoryMap, "wasmMemoryMap"));
+  exports.Set("wasmMemoryView", Napi::Function::New(env, WasmMemoryView, "wasmMemoryView"));
   return exports;
 }
 

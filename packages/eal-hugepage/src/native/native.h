@@ -25,6 +25,15 @@ Napi::Value PagemapRange(const Napi::CallbackInfo& info);
 Napi::Value PageNode(const Napi::CallbackInfo& info);
 Napi::Value CurrentNode(const Napi::CallbackInfo& info);
 
+// sync.cc
+Napi::Value Membarrier(const Napi::CallbackInfo& info);
+// Registers this process for the expedited barrier (at load: every process
+// that may own an lcore cache must be registered before another calls it).
+void RegisterMembarrier();
+// wasm_memory.cc
+Napi::Value WasmMemoryMap(const Napi::CallbackInfo& info);
+Napi::Value WasmMemoryView(const Napi::CallbackInfo& info);
+
 // Shared by both files: the data pointer and length of a SharedArrayBuffer
 // (or ArrayBuffer) argument. Returns false when the value is neither.
 bool BufferData(napi_env env, napi_value value, void** data, size_t* length);

@@ -1,0 +1,41 @@
+// Zero garbage as a test: every hot path, 1e6 operations (and again 2e6) in
+// a child process with --expose-gc; the JS heap bytes the extra million
+// allocated must be (next to) none. The allocating forms the hot paths
+// avoid (Mbuf.data, Mbuf.olFlags) run as controls, to show the meter sees them.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { nativeTitle, skipWithoutNative } from '@rtemem/testkit';
+
+const script = fileURLToPath(new URL('./fixtures/hot-paths.mjs', import.meta.url));
+
+interface Figure {
+  perMillion: number;
+  short: number;
+  long: number;
+}
+interface Report {
+  backend: string;
+  ops: number;
+  results: Record<string, Figure>;
+  controls: Record<string, Figure>;
+}
+
+function run(backend: string): Report {
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', script, backend, '1000000'], { encoding: 'utf8', timeout: 300_000 })) as Report;
+}
+
+/** "A few bytes per million operations": one object per operation is 16+ MB per million. */
+const FEW_BYTES = 64;
+
+function check(r: Report): void {
+  expect(Object.keys(r.results)).toHaveLength(12);
+  for (const [name, f] of Object.entries(r.results)) expect(f.perMillion, `${name}: ${JSON.stringify(f)}`).toBeLessThanOrEqual(FEW_BYTES);
+  expect(r.controls['mbuf data() (a view per call)']!.perMillion).toBeGreaterThan(16e6);
+  expect(r.controls['mbuf olFlags() (a bigint per call)']!.perMillion).toBeGreaterThan(16e6);
+}
+
+describe('hot paths make no garbage (1e6 operations in a --expose-gc child)', () => {
+  it('on the sab backend', () => check(run('sab')));
+  it.skipIf(skipWithoutNative)(nativeTitle('on the anonymous backend'), () => check(run('anonymous')));
+});

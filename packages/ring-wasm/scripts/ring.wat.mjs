@@ -1,0 +1,236 @@
+/**
+ * The WebAssembly side of @rtemem/ring-wasm, as WebAssembly text: head and
+ * tail moves of every sync mode and the single-object operations, on the
+ * shared layout of @rtemem/ring (offsets from src/layout.ts). Every
+ * function takes `r`, the ring's byte offset in the imported memory.
+ *
+ * `release` is how a tail is published: a plain store on x86 (TSO makes
+ * every store a release store, as DPDK's C relies on there; the compiler
+ * keeps wasm stores in program order), an atomic (seq-cst) store in the
+ * strict build (other CPUs, or RTEMEM_RING_STRICT_ATOMICS=1). Every read of
+ * the other side's tail is an atomic load: on x86 a plain mov, and never
+ * hoisted out of a wait loop.
+ *
+ * @see lib/ring/rte_ring_c11_pvt.h, rte_ring_hts_elem_pvt.h, rte_ring_rts_elem_pvt.h in DPDK
+ */
+
+
+export function ringWat(L, strict) {
+  const rel = strict ? 'i32.atomic.store' : 'i32.store';
+  const P = L.RING_PROD;
+  const C = L.RING_CONS;
+  const H = L.HT_HEAD;
+  const T = L.HT_TAIL;
+  const I = L.HT_INFLIGHT;
+  // Head, tail and in-flight offsets of one side.
+  const side = (s) => ({ head: s + H, tail: s + T, inf: s + I, htd: s === P ? L.RING_HDR_PROD_HTD : L.RING_HDR_CONS_HTD });
+  // Entries the side can take at head $oh: free slots (producer), used ones (consumer).
+  const avail = (s) =>
+    s === P
+      ? `(i32.sub (i32.add (i32.load offset=${L.RING_HDR_CAPACITY} (local.get $r)) (i32.atomic.load offset=${C + T} (local.get $r))) (local.get $oh))`
+      : `(i32.sub (i32.atomic.load offset=${P + T} (local.get $r)) (local.get $oh))`;
+  const slot = (ohExpr) =>
+    `(i32.add (local.get $r) (i32.add (i32.const ${L.RING_SLOTS}) (i32.shl (i32.and ${ohExpr} (i32.load offset=${L.RING_HDR_MASK} (local.get $r))) (i32.const 3))))`;
+
+  // How many of n to take given `avail` in $e: n, or 0 / $e.
+  const take = `(select (local.get $n) (select (i32.const 0) (local.get $e) (local.get $fixed)) (i32.le_u (local.get $n) (local.get $e)))`;
+
+  // The move of one side in one sync mode: leaves $oh, $m, sets $entries.
+  const moveBody = (s, sync) => {
+    const x = side(s);
+    switch (sync) {
+      case L.SYNC_ST:
+        return `
+      (local.set $oh (i32.load offset=${x.head} (local.get $r)))
+      ;; head ahead of tail on a single-thread side: a peek on it is not finished
+      (if (i32.ne (local.get $oh) (i32.load offset=${x.tail} (local.get $r))) (then (return (f64.const -16))))
+      (local.set $e ${avail(s)})
+      (local.set $m ${take})
+      (if (local.get $m) (then (i32.store offset=${x.head} (local.get $r) (i32.add (local.get $oh) (local.get $m)))))`;
+      case L.SYNC_MT:
+        return `
+      (loop $retry
+        (local.set $oh (i32.atomic.load offset=${x.head} (local.get $r)))
+        (local.set $e ${avail(s)})
+        (local.set $m ${take})
+        (if (local.get $m)
+          (then (br_if $retry (i32.ne (local.get $oh)
+            (i32.atomic.rmw.cmpxchg offset=${x.head} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (local.get $m))))))))`;
+      case L.SYNC_MT_HTS:
+        return `
+      (loop $retry
+        (local.set $oh (i32.atomic.load offset=${x.head} (local.get $r)))
+        ;; one operation at a time: wait for the one in progress to finish
+        (if (i32.ne (local.get $oh) (i32.atomic.load offset=${x.tail} (local.get $r)))
+          (then (call $pause (i32.add (local.get $r) (i32.const ${x.tail})) (local.get $spins))
+                (local.set $spins (i32.add (local.get $spins) (i32.const 1)))
+                (br $retry)))
+        (local.set $e ${avail(s)})
+        (local.set $m ${take})
+        (if (local.get $m)
+          (then (br_if $retry (i32.ne (local.get $oh)
+            (i32.atomic.rmw.cmpxchg offset=${x.head} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (local.get $m))))))))`;
+      case L.SYNC_MT_RTS:
+        return `
+      (loop $retry
+        ;; a head at most htd_max ahead of its tail
+        (local.set $oh (i32.atomic.load offset=${x.head} (local.get $r)))
+        (if (i32.gt_u (i32.sub (local.get $oh) (i32.atomic.load offset=${x.tail} (local.get $r))) (i32.load offset=${x.htd} (local.get $r)))
+          (then (call $pause (i32.add (local.get $r) (i32.const ${x.tail})) (local.get $spins))
+                (local.set $spins (i32.add (local.get $spins) (i32.const 1)))
+                (br $retry)))
+        (local.set $e ${avail(s)})
+        (local.set $m ${take})
+        (if (i32.gt_s (local.get $m) (i32.const 0))
+          (then
+            (drop (i32.atomic.rmw.add offset=${x.inf} (local.get $r) (i32.const 1)))
+            (if (i32.ne (local.get $oh)
+                  (i32.atomic.rmw.cmpxchg offset=${x.head} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (local.get $m))))
+              (then (call $rtsLeave_${s} (local.get $r)) (br $retry))))
+          (else (local.set $m (i32.const 0)))))`;
+    }
+    throw new Error(`sync ${sync}`);
+  };
+
+  const syncs = [L.SYNC_MT, L.SYNC_ST, L.SYNC_MT_RTS, L.SYNC_MT_HTS];
+  const names = { [L.SYNC_MT]: 'mt', [L.SYNC_ST]: 'st', [L.SYNC_MT_RTS]: 'rts', [L.SYNC_MT_HTS]: 'hts' };
+
+  // move_<side>_<sync>(r, n, fixed) -> f64: m * 2**32 + oldHead (exact while m < 2**21;
+  // last_head/last_count otherwise), or -16 (a single-thread side with a peek open).
+  const moves = [P, C]
+    .flatMap((s) =>
+      syncs.map(
+        (sync) => `
+  (func $move_${s}_${names[sync]} (export "move_${s === P ? 'prod' : 'cons'}_${names[sync]}") (param $r i32) (param $n i32) (param $fixed i32) (result f64)
+    (local $oh i32) (local $e i32) (local $m i32) (local $spins i32)
+    ${moveBody(s, sync)}
+    (global.set $entries (local.get $e))
+    (global.set $lastHead (local.get $oh))
+    (global.set $lastCount (local.get $m))
+    (f64.add (f64.convert_i32_u (local.get $oh)) (f64.mul (f64.convert_i32_u (local.get $m)) (f64.const 4294967296))))`,
+      ),
+    )
+    .join('\n');
+
+  // end_<side>_<sync>(r, oh, m): publish what the move claimed.
+  const ends = [P, C]
+    .flatMap((s) => {
+      const x = side(s);
+      const nm = s === P ? 'prod' : 'cons';
+      return [
+        `
+  (func (export "end_${nm}_st") (param $r i32) (param $oh i32) (param $m i32)
+    (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
+        `
+  (func $end_${s}_mt (export "end_${nm}_mt") (param $r i32) (param $oh i32) (param $m i32)
+    (local $spins i32)
+    ;; tails move in head order: wait for the threads that claimed before us
+    (block $done (loop $wait
+      (br_if $done (i32.eq (i32.atomic.load offset=${x.tail} (local.get $r)) (local.get $oh)))
+      (call $pause (i32.add (local.get $r) (i32.const ${x.tail})) (local.get $spins))
+      (local.set $spins (i32.add (local.get $spins) (i32.const 1)))
+      (br $wait)))
+    (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
+        `
+  (func (export "end_${nm}_rts") (param $r i32) (param $oh i32) (param $m i32)
+    (call $rtsLeave_${s} (local.get $r)))`,
+        `
+  (func $finish_${s} (export "end_${nm}_hts") (param $r i32) (param $oh i32) (param $m i32)
+    ;; head first: nobody may see head == tail before both are there
+    (i32.atomic.store offset=${x.head} (local.get $r) (i32.add (local.get $oh) (local.get $m)))
+    (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
+        // RTS: leave the in-flight set; the last one out moves the tail up to the head.
+        `
+  (func $rtsLeave_${s} (param $r i32)
+    (local $h i32) (local $t i32)
+    (if (i32.ne (i32.atomic.rmw.sub offset=${x.inf} (local.get $r) (i32.const 1)) (i32.const 1)) (then (return)))
+    (local.set $h (i32.atomic.load offset=${x.head} (local.get $r)))
+    (if (i32.atomic.load offset=${x.inf} (local.get $r)) (then (return)))
+    (loop $cas
+      (local.set $t (i32.atomic.load offset=${x.tail} (local.get $r)))
+      (if (i32.le_s (i32.sub (local.get $h) (local.get $t)) (i32.const 0)) (then (return)))
+      (br_if $cas (i32.ne (local.get $t) (i32.atomic.rmw.cmpxchg offset=${x.tail} (local.get $r) (local.get $t) (local.get $h))))))`,
+      ];
+    })
+    .join('\n');
+
+  return `(module
+  (import "env" "memory" (memory 1 65536 shared))
+  (global $entries (mut i32) (i32.const 0))
+  (global $lastHead (mut i32) (i32.const 0))
+  (global $lastCount (mut i32) (i32.const 0))
+  (global $status (mut i32) (i32.const 0))
+
+  ;; Spins a while, then sleeps on the word waited for (1 us, 50 us after
+  ;; 4096 spins): the thread we wait for may have lost its core.
+  (func $pause (param $addr i32) (param $spins i32)
+    (if (i32.gt_u (local.get $spins) (i32.const 64))
+      (then (drop (memory.atomic.wait32 (local.get $addr) (i32.atomic.load (local.get $addr))
+        (select (i64.const 50000) (i64.const 1000) (i32.gt_u (local.get $spins) (i32.const 4096))))))))
+
+  ;; What the last move saw, for the free_space / available out values.
+  (func (export "entries") (result i32) (global.get $entries))
+  (func (export "last_head") (result i32) (global.get $lastHead))
+  (func (export "last_count") (result i32) (global.get $lastCount))
+  ;; Why the last single dequeue returned NaN: -2 empty, -16 a peek open (0: NaN was the object).
+  (func (export "status") (result i32) (global.get $status))
+${moves}
+${ends}
+
+  ;; Single objects on rings of numbers (esize 8), whole in one call.
+  (func (export "enq1_st") (param $r i32) (param $obj f64) (result i32)
+    (local $oh i32)
+    (local.set $oh (i32.load offset=${P + H} (local.get $r)))
+    (if (i32.ne (local.get $oh) (i32.load offset=${P + T} (local.get $r))) (then (return (i32.const -16))))
+    (if (i32.lt_s ${avail(P)} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
+    (f64.store ${slot('(local.get $oh)')} (local.get $obj))
+    (i32.store offset=${P + H} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
+    (${rel} offset=${P + T} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
+    (i32.const 0))
+
+  (func (export "enq1_mt") (param $r i32) (param $obj f64) (result i32)
+    (local $oh i32)
+    (loop $retry
+      (local.set $oh (i32.atomic.load offset=${P + H} (local.get $r)))
+      (if (i32.lt_s ${avail(P)} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
+      (br_if $retry (i32.ne (local.get $oh)
+        (i32.atomic.rmw.cmpxchg offset=${P + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))
+    (f64.store ${slot('(local.get $oh)')} (local.get $obj))
+    (call $end_${P}_mt (local.get $r) (local.get $oh) (i32.const 1))
+    (i32.const 0))
+
+  (func (export "deq1_st") (param $r i32) (result f64)
+    (local $oh i32) (local $obj f64)
+    (local.set $oh (i32.load offset=${C + H} (local.get $r)))
+    (if (i32.ne (local.get $oh) (i32.load offset=${C + T} (local.get $r)))
+      (then (global.set $status (i32.const -16)) (return (f64.const nan))))
+    (if (i32.lt_s ${avail(C)} (i32.const 1))
+      (then (global.set $status (i32.const -2)) (return (f64.const nan))))
+    (local.set $obj (f64.load ${slot('(local.get $oh)')}))
+    (i32.store offset=${C + H} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
+    (${rel} offset=${C + T} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
+    (global.set $status (i32.const 0))
+    (local.get $obj))
+
+  (func (export "deq1_mt") (param $r i32) (result f64)
+    (local $oh i32) (local $obj f64)
+    (loop $retry
+      (local.set $oh (i32.atomic.load offset=${C + H} (local.get $r)))
+      (if (i32.lt_s ${avail(C)} (i32.const 1))
+        (then (global.set $status (i32.const -2)) (return (f64.const nan))))
+      (br_if $retry (i32.ne (local.get $oh)
+        (i32.atomic.rmw.cmpxchg offset=${C + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))
+    (local.set $obj (f64.load ${slot('(local.get $oh)')}))
+    (call $end_${C}_mt (local.get $r) (local.get $oh) (i32.const 1))
+    (global.set $status (i32.const 0))
+    (local.get $obj))
+
+  ;; Peek / zero-copy finish (SP/SC and HTS): head and tail to oh + n, the
+  ;; rest of the claim given back.
+  (func (export "finish_prod") (param $r i32) (param $oh i32) (param $n i32)
+    (call $finish_${P} (local.get $r) (local.get $oh) (local.get $n)))
+  (func (export "finish_cons") (param $r i32) (param $oh i32) (param $n i32)
+    (call $finish_${C} (local.get $r) (local.get $oh) (local.get $n)))
+)
+`;
+}

@@ -1,0 +1,3 @@
+import { rtememTsup } from '../../tsup.base';
+
+export default rtememTsup();
