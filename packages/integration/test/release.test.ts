@@ -182,5 +182,5 @@ describe('changesets in a copy of the repo', () => {
         expect(contents).toMatch(new RegExp(`prebuilds/${process.platform}-${process.arch}/@rtemem\\+eal-hugepage\\.abi${process.versions.modules}\\.node`));
       }
     }
-  });
+  }, 600_000); // packs every package (eal-hugepage compiles its addon): minutes on a loaded machine
 });
