@@ -19,6 +19,12 @@
 // by the repository's scripts/node-dist.mjs. RTEMEM_PREBUILD_NODES=20,24
 // picks other majors. Binaries of other ABIs (a local build for a Node the
 // package does not ship for) are removed, so the tarball holds the set above.
+//
+// A binary already there that is newer than every native source and
+// binding.gyp (built by the install, `build:native` or an earlier pack) is
+// kept rather than compiled again: three compiles per pack made packing
+// slow enough to time out on a loaded machine. RTEMEM_PREBUILD_FRESH=1
+// compiles all of them anyway.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -45,6 +51,14 @@ function nodedirFor(major) {
   return r.stdout.trim();
 }
 
+/** The newest modification time of what a binary is compiled from. */
+function sourcesTime() {
+  const files = [path.join(ROOT, 'binding.gyp'), ...fs.readdirSync(path.join(ROOT, 'src', 'native')).map((f) => path.join(ROOT, 'src', 'native', f))];
+  return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
+}
+const newest = sourcesTime();
+const fresh = process.env.RTEMEM_PREBUILD_FRESH === '1';
+
 const built = [];
 for (const major of majors) {
   let nodedir;
@@ -55,8 +69,14 @@ for (const major of majors) {
     process.exit(1);
   }
   const v = headerVersion(nodedir);
+  const existing = path.join(ROOT, taggedPath(v.abi));
+  if (!fresh && fs.existsSync(existing) && fs.statSync(existing).mtimeMs >= newest) {
+    console.log(`@rtemem/eal-hugepage: ${path.relative(ROOT, existing)} (${describeAbi(v.abi)}) is newer than the native sources: kept`);
+    built.push(existing);
+    continue;
+  }
   console.log(`@rtemem/eal-hugepage: prebuilding for Node ${v.version} (${describeAbi(v.abi)}) against ${nodedir}`);
-  const r = compile({ nodedir, version: v.version, abi: v.abi, stdio: 'pipe', strip: true });
+  const r = compile({ nodedir, version: v.version, abi: v.abi, stdio: 'pipe' });
   if (!r.ok) {
     console.error(r.log.split('\n').slice(-30).join('\n'));
     console.error(`@rtemem/eal-hugepage: the prebuild for Node ${v.version} failed; the package would ship without it (RTEMEM_SKIP_PREBUILD=1 packs anyway)`);
