@@ -596,7 +596,7 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
     });
     expect(s.status, s.output).not.toBe(0);
     expect(s.output).toContain(`WARNING: the native addon could not be built for ${here}`);
-  });
+  }, 600_000); // two npm installs
 
   const toolchain = ['g++', 'make', 'python3'].every((c) => which(c) !== null);
   it.skipIf(!toolchain || headers === null)(
@@ -614,5 +614,7 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
       expect(e.addonPath).toContain('node_modules/@rtemem/eal-hugepage/prebuilds/');
       expect(e.anonymous).toBe('anonymous');
     },
+    // An npm install that compiles the addon: minutes on a loaded machine.
+    600_000,
   );
 });
