@@ -7,7 +7,11 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      # No -std here: node-gyp's common.gypi, from the headers of the Node being
+      # built for, sets the standard that Node's V8 headers need (gnu++17 for
+      # Node 20 and 22; gnu++20 for Node 24, whose v8config.h rejects C++17).
+      # The sources are valid C++17 and C++20 both.
+      "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]

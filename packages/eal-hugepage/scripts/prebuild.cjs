@@ -1,65 +1,96 @@
 'use strict';
-// Pack step of @rtemem/eal-hugepage (`prepack`): builds the prebuilt addon
-// that the tarball ships, prebuilds/<platform>-<arch>/@rtemem+eal-hugepage.abi<N>.node,
-// with prebuildify for the Node that runs this script. node-gyp-build loads it
-// at run time (and scripts/install.cjs finds it at install, so no compiler is
-// needed); without it, install falls back to a source build.
+// Pack step of @rtemem/eal-hugepage (`prepack`, and `pnpm build:prebuild`):
+// compiles the addon once per supported Node major and leaves exactly those
+// binaries in prebuilds/<platform>-<arch>/@rtemem+eal-hugepage.abi<N>.node
+// (prebuildify's naming), so that the tarball carries one per ABI. At
+// install (scripts/install.cjs) and run time (src/native.ts) the one for the
+// running Node's ABI is picked; no compiler is needed on those Nodes.
 //
-// Tagged with the Node ABI (abi115 for Node 20), not `napi`: the addon calls
-// V8's C++ API directly (v8::SharedArrayBuffer::NewBackingStore, see
-// src/native/mapping.cc), whose ABI changes with every Node major, so a
-// `napi`-tagged binary would claim a compatibility it does not have.
-// node-gyp-build only picks an abi-tagged binary on the matching Node ABI and
-// falls back to build/ or a source build elsewhere.
+// Tagged with the Node ABI (abi115 for Node 20, abi127 for 22, abi137 for
+// 24), not `napi`: the addon calls V8's C++ API directly
+// (v8::SharedArrayBuffer::NewBackingStore, see src/native/mapping.cc), whose
+// ABI changes with every Node major, so a `napi`-tagged binary would claim a
+// compatibility it does not have.
 //
-// The build runs in a scratch copy so that the package's own build/ (what
-// tests and the demo load in this checkout) is not rebuilt under them.
+// Each major compiles against its own headers, without running that Node:
+// the running Node's when it is of that major, else npm's nodedir when it
+// holds that major (the system's Node 20 in /usr here), else the registry's
+// node-linux-<arch>@<major> package, fetched once into .cache/node/<major>
+// by the repository's scripts/node-dist.mjs. RTEMEM_PREBUILD_NODES=20,24
+// picks other majors. Binaries of other ABIs (a local build for a Node the
+// package does not ship for) are removed, so the tarball holds the set above.
+//
+// A binary already there that is newer than every native source and
+// binding.gyp (built by the install, `build:native` or an earlier pack) is
+// kept rather than compiled again: three compiles per pack made packing
+// slow enough to time out on a loaded machine. RTEMEM_PREBUILD_FRESH=1
+// compiles all of them anyway.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { ROOT, compile, describeAbi, headerVersion, taggedPath } = require('./native-build.cjs');
 
-const root = path.join(__dirname, '..');
+const SUPPORTED = ['20', '22', '24'];
 
 if (process.env.RTEMEM_SKIP_PREBUILD === '1') {
-  console.warn('@rtemem/eal-hugepage: RTEMEM_SKIP_PREBUILD=1, packing without a prebuilt addon');
+  console.warn('@rtemem/eal-hugepage: RTEMEM_SKIP_PREBUILD=1, packing without prebuilt addons');
   process.exit(0);
 }
 
-const env = { ...process.env };
-// Compile against the headers of the Node that runs this, when it has them
-// (an official or distro install puts them in <prefix>/include/node): no
-// header download, and the ABI matches by construction.
-if (!env.npm_config_nodedir) {
-  const prefix = path.join(path.dirname(process.execPath), '..');
-  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
+const majors = (process.env.RTEMEM_PREBUILD_NODES ?? SUPPORTED.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+
+function nodedirFor(major) {
+  const own = path.join(path.dirname(process.execPath), '..');
+  if (headerVersion(own)?.major === Number(major)) return own;
+  const configured = process.env.npm_config_nodedir;
+  if (configured && headerVersion(configured)?.major === Number(major)) return path.resolve(configured);
+  const dist = path.join(ROOT, '..', '..', 'scripts', 'node-dist.mjs');
+  if (!fs.existsSync(dist)) throw new Error(`no headers for Node ${major}: set npm_config_nodedir to them, or pack from the rtemem repository (scripts/node-dist.mjs fetches them)`);
+  const r = spawnSync(process.execPath, [dist, major, '--nodedir', '--registry'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/node-dist.mjs ${major} failed`);
+  return r.stdout.trim();
 }
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rtemem-prebuild-'));
-let status = 1;
-try {
-  for (const f of ['package.json', 'binding.gyp']) fs.copyFileSync(path.join(root, f), path.join(scratch, f));
-  fs.cpSync(path.join(root, 'src', 'native'), path.join(scratch, 'src', 'native'), { recursive: true });
-  // binding.gyp finds node-addon-api's headers with require() from the build dir.
-  const addonApi = path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] }));
-  fs.mkdirSync(path.join(scratch, 'node_modules'));
-  fs.symlinkSync(addonApi, path.join(scratch, 'node_modules', 'node-addon-api'), 'dir');
-  fs.rmSync(path.join(root, 'prebuilds'), { recursive: true, force: true });
-  const bin = require.resolve('prebuildify/bin.js', { paths: [root] });
-  // Our pinned node-gyp, by path: not whichever one PATH has first.
-  const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
-  const r = spawnSync(
-    process.execPath,
-    [bin, '--no-napi', '--strip', '--target', `node@${process.versions.node}`, '--node-gyp', nodeGyp, '--out', root],
-    { cwd: scratch, env, stdio: 'inherit' },
-  );
-  status = r.status ?? 1;
-} finally {
-  fs.rmSync(scratch, { recursive: true, force: true });
+/** The newest modification time of what a binary is compiled from. */
+function sourcesTime() {
+  const files = [path.join(ROOT, 'binding.gyp'), ...fs.readdirSync(path.join(ROOT, 'src', 'native')).map((f) => path.join(ROOT, 'src', 'native', f))];
+  return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
 }
-if (status !== 0) {
-  console.error('@rtemem/eal-hugepage: prebuildify failed; the package would ship without a prebuilt addon (set RTEMEM_SKIP_PREBUILD=1 to pack it anyway)');
-  process.exit(status);
+const newest = sourcesTime();
+const fresh = process.env.RTEMEM_PREBUILD_FRESH === '1';
+
+const built = [];
+for (const major of majors) {
+  let nodedir;
+  try {
+    nodedir = nodedirFor(major);
+  } catch (e) {
+    console.error(`@rtemem/eal-hugepage: ${e.message}`);
+    process.exit(1);
+  }
+  const v = headerVersion(nodedir);
+  const existing = path.join(ROOT, taggedPath(v.abi));
+  if (!fresh && fs.existsSync(existing) && fs.statSync(existing).mtimeMs >= newest) {
+    console.log(`@rtemem/eal-hugepage: ${path.relative(ROOT, existing)} (${describeAbi(v.abi)}) is newer than the native sources: kept`);
+    built.push(existing);
+    continue;
+  }
+  console.log(`@rtemem/eal-hugepage: prebuilding for Node ${v.version} (${describeAbi(v.abi)}) against ${nodedir}`);
+  const r = compile({ nodedir, version: v.version, abi: v.abi, stdio: 'pipe' });
+  if (!r.ok) {
+    console.error(r.log.split('\n').slice(-30).join('\n'));
+    console.error(`@rtemem/eal-hugepage: the prebuild for Node ${v.version} failed; the package would ship without it (RTEMEM_SKIP_PREBUILD=1 packs anyway)`);
+    process.exit(1);
+  }
+  built.push(path.join(ROOT, taggedPath(v.abi)));
 }
-const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-for (const f of fs.readdirSync(dir)) console.log(`@rtemem/eal-hugepage: prebuilt ${path.join('prebuilds', `${process.platform}-${process.arch}`, f)}`);
+
+const dir = path.join(ROOT, 'prebuilds');
+for (const sub of fs.readdirSync(dir)) {
+  for (const f of fs.readdirSync(path.join(dir, sub))) {
+    const p = path.join(dir, sub, f);
+    if (!built.includes(p)) fs.rmSync(p, { recursive: true, force: true });
+  }
+  if (fs.readdirSync(path.join(dir, sub)).length === 0) fs.rmdirSync(path.join(dir, sub));
+}
+for (const f of built) console.log(`@rtemem/eal-hugepage: prebuilt ${path.relative(ROOT, f)}`);

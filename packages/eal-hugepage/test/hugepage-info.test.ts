@@ -149,16 +149,3 @@ describe('hugepage discovery on this machine', () => {
     expect(info!.free).toBeLessThanOrEqual(info!.total);
   });
 });
-
-describe('native addon load failures', () => {
-  it('tells a missing binary from one that exists but does not load, and says how to fix both', async () => {
-    const { loadFailureMessage } = await import('../src/native.js');
-    const missing = loadFailureMessage('No native build was found for platform=linux arch=x64 runtime=node abi=115\n    loaded from: /x');
-    expect(missing).toMatch(new RegExp(`^no prebuilt binary for ${process.platform}-${process.arch} \\(Node ABI ${process.versions.modules}\\) and no local build`));
-    expect(missing).toContain('npm rebuild @rtemem/eal-hugepage');
-    const broken = loadFailureMessage('/x/build/Release/rtemem.node: undefined symbol: _ZN2v86Object3NewEPNS_7IsolateE\nmore');
-    expect(broken).toMatch(/^the native binary was found but failed to load \(\/x\/build\/Release\/rtemem\.node: undefined symbol/);
-    expect(broken).not.toContain('more');
-    expect(broken).toContain('npm rebuild @rtemem/eal-hugepage');
-  });
-});

@@ -6,9 +6,11 @@
  * `@arethetypeswrong/cli` (strict profile: node10, node16 from CJS and from
  * ESM, bundler). Then @rtemem/ring alone, with its dependency tarballs, is
  * installed into a fresh npm project and used from ESM and CJS; and again
- * with no C++ compiler on PATH, with and without the prebuilt addon.
+ * with no C++ compiler on PATH, with and without a prebuilt addon for the
+ * running Node. CI runs this file on Node 20, 22 and 24: each must find its
+ * own binary in the one tarball.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +35,8 @@ const require = createRequire(import.meta.url);
 const ATTW = join(dirname(require.resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const LAYERS = ['eal-hugepage', 'memseg', 'malloc-heap', 'memzone', 'ring', 'mempool', 'mbuf', 'port'].map((d) => `@rtemem/${d}`);
+/** The Node majors the packages support (engines) and ship a native binary for, with their ABIs. */
+const SUPPORTED_NODES = { 20: 115, 22: 127, 24: 137 } as const;
 const ROOT_ENGINES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
 const packages = publishablePackages();
@@ -110,8 +114,10 @@ describe.each(packages.map((p) => [p.json.name, p] as const))('%s as packed', (n
     expect(json.files, 'an explicit "files" list').toEqual(expect.arrayContaining(['dist', 'README.md', 'LICENSE']));
     expect(json.sideEffects).toBe(false);
     expect(json.license).toBe('BSD-3-Clause');
-    // One Node range for every package: the root's (require() of the ES module build needs 20.19 / 22.12).
+    // One Node range for every package: the root's (require() of the ES module build needs 20.19 / 22.12),
+    // naming each supported major, with a prebuilt binary for each (below).
     expect(json.engines?.node).toBe(ROOT_ENGINES);
+    expect(ROOT_ENGINES).toBe(Object.keys(SUPPORTED_NODES).map((m) => `^${m}.${{ 20: 19, 22: 12, 24: 0 }[m]}.0`).join(' || '));
     expect(json.version).toBe(pkg.json.version);
     for (const field of ['dependencies', 'devDependencies'] as const) {
       for (const [dep, range] of Object.entries(json[field] ?? {})) {
@@ -298,11 +304,9 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const ESM_SCRIPT = `
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Ring, Eal, RteError, nativeAvailable, nativeLoadError, RING_F_SP_ENQ, RING_F_SC_DEQ } from '@rtemem/ring';
 
-const require = createRequire(import.meta.url);
 // Standalone: a ring in a plain SharedArrayBuffer, no EAL.
 const buf = new SharedArrayBuffer(Ring.memsize(1024));
 const ring = Ring.init(buf, 0, 'esm', 1024, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -329,10 +333,8 @@ try {
 } catch (e) {
   anonymous = (e instanceof RteError ? e.code + ': ' : 'not RteError: ') + e.message;
 }
-let addonPath = null;
-try {
-  addonPath = require('node-gyp-build').path(dirname(require.resolve('@rtemem/eal-hugepage/package.json')));
-} catch {}
+// The binary this process really loaded, from its memory map.
+const addonPath = readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).find((f) => f?.endsWith('.node') && f.includes('eal-hugepage')) ?? null;
 console.log(JSON.stringify({
   resolved: import.meta.resolve('@rtemem/ring'),
   enqueued, worker, left: ring.count(), sab, namedOut, anonymous,
@@ -418,12 +420,13 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
     mkdirSync(vendor);
     vendored = vendorExternals(closure(ring), vendor, npmEnv);
 
-    // The addon's tarball without its prebuilt binary.
+    // The addon's tarball without the binary for this Node, as a Node the
+    // package has no prebuild for (a newer major) sees it: the other ABIs' stay.
     const re = join(base, 'repack');
     mkdirSync(re);
     runOk('tar', ['-xzf', get(eal).tarball, '-C', re]);
-    runOk('rm', ['-rf', join(re, 'package', 'prebuilds')]);
-    noPrebuildTarball = join(base, 'eal-hugepage-no-prebuild.tgz');
+    rmSync(join(re, 'package', 'prebuilds', `${process.platform}-${process.arch}`, `@rtemem+eal-hugepage.abi${process.versions.modules}.node`));
+    noPrebuildTarball = join(base, 'eal-hugepage-no-prebuild-for-this-node.tgz');
     runOk('tar', ['-czf', noPrebuildTarball, '-C', re, 'package']);
 
     // A PATH with node, npm, python3 and sh, and no compiler or make.
@@ -495,11 +498,30 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
   const modules = process.versions.modules;
   const prebuildRe = new RegExp(`/prebuilds/${process.platform}-${process.arch}/[^/]*\\.abi${modules}\\.node$`);
 
-  it('ships a prebuilt addon for this platform and Node ABI in the eal-hugepage tarball', () => {
+  const tuple = `${process.platform}-${process.arch}`;
+  const otherAbis = Object.values(SUPPORTED_NODES).filter((a) => String(a) !== modules);
+
+  it('ships one prebuilt addon per supported Node ABI (Node 20, 22, 24) in the eal-hugepage tarball, this Node among them', () => {
     const files = get(eal).files.filter((f) => f.startsWith('prebuilds/'));
-    expect(files).toEqual([`prebuilds/${process.platform}-${process.arch}/@rtemem+eal-hugepage.abi${modules}.node`]);
-    expect(get(eal).files).toEqual(expect.arrayContaining(['binding.gyp', 'scripts/install.cjs', 'src/native/addon.cc']));
+    expect(files).toEqual(Object.values(SUPPORTED_NODES).map((abi) => `prebuilds/${tuple}/@rtemem+eal-hugepage.abi${abi}.node`));
+    expect(Object.values(SUPPORTED_NODES).map(String)).toContain(modules);
+    expect(get(eal).files).toEqual(expect.arrayContaining(['binding.gyp', 'scripts/install.cjs', 'scripts/native-build.cjs', 'src/native/addon.cc']));
     expect(get(eal).files.some((f) => f.startsWith('build/'))).toBe(false);
+  });
+
+  it('each shipped binary for another Node refuses to initialise on this one, naming both Nodes, and does not crash it', () => {
+    for (const abi of otherAbis) {
+      const file = join(get(eal).dir, 'prebuilds', tuple, `@rtemem+eal-hugepage.abi${abi}.node`);
+      const r = run(process.execPath, ['-e', `require(${JSON.stringify(file)})`]);
+      expect(r.status, r.output).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`this @rtemem/eal-hugepage binary was built for Node \\d+\\.\\d+\\.\\d+ \\(ABI ${abi}\\) and cannot run on Node ${process.versions.node.replace(/\./g, '\\.')}: build one for this Node`),
+      );
+    }
+    // And this Node's own says which Node it was built for.
+    const own = run(process.execPath, ['-e', `const a = require(${JSON.stringify(join(get(eal).dir, 'prebuilds', tuple, `@rtemem+eal-hugepage.abi${modules}.node`))}); console.log(a.nodeAbi, a.nodeVersion)`]);
+    expect(own.status, own.output).toBe(0);
+    expect(own.stdout.trim()).toMatch(new RegExp(`^${modules} ${process.versions.node.split('.')[0]}\\.`));
   });
 
   it('installs ring and exactly the layers below it; ESM, CJS, a CJS worker and TypeScript use it; the prebuild loads', () => {
@@ -543,28 +565,56 @@ describe('install only @rtemem/ring into a fresh npm project', () => {
     expect(e.addonPath).toMatch(prebuildRe);
   });
 
-  it('installs with no compiler and no prebuild: the install still succeeds, sab works, and the loader says why native did not load', () => {
+  const here = `Node ${process.versions.node} (ABI ${modules}`;
+  const others = otherAbis.map((a) => `ABI ${a}, Node ${Object.entries(SUPPORTED_NODES).find(([, v]) => v === a)![0]}`).join('; ');
+
+  it('installs with no compiler and no prebuild for this Node: the install succeeds but warns loudly, sab works, the loader and the warning say which Node and what to do', () => {
     const { dir, output } = install('no-compiler-no-prebuild', { path: noCompilerPath, ealTarball: noPrebuildTarball });
-    expect(existsSync(join(dir, 'node_modules', '@rtemem', 'eal-hugepage', 'prebuilds'))).toBe(false);
-    expect(existsSync(join(dir, 'node_modules', '@rtemem', 'eal-hugepage', 'build', 'Release', 'rtemem.node'))).toBe(false);
-    expect(output).toMatch(/native addon could not be built/);
+    const ealDir = join(dir, 'node_modules', '@rtemem', 'eal-hugepage');
+    expect(readdirSync(join(ealDir, 'prebuilds', tuple)).sort()).toEqual(otherAbis.map((a) => `@rtemem+eal-hugepage.abi${a}.node`).sort());
+    expect(existsSync(join(ealDir, 'build', 'Release', 'rtemem.node'))).toBe(false);
+    expect(output).toContain(`WARNING: the native addon could not be built for ${here}, ${tuple})`);
+    expect(output).toContain(`the package has prebuilt binaries for ${others}, none for this Node`);
+    expect(output).toContain('npm rebuild @rtemem/eal-hugepage');
     const e = expectRingWorks(dir);
     expect(e.native).toBe(false);
     expect(e.addonPath).toBeNull();
-    expect(e.loadError).toMatch(new RegExp(`no prebuilt binary for ${process.platform}-${process.arch} \\(Node ABI ${modules}\\) and no local build`));
-    expect(e.loadError).toMatch(/node-gyp rebuild/);
-    expect(e.anonymous).toMatch(/^ENOTSUP: the anonymous backend needs the native addon, which did not load: no prebuilt binary/);
-  });
+    expect(e.loadError).toContain(`no native addon for ${here}) on ${tuple}: the package has native binaries for ${others} only`);
+    expect(e.loadError).toContain('npm rebuild @rtemem/eal-hugepage');
+    expect(e.anonymous).toMatch(/^ENOTSUP: the anonymous backend needs the native addon, which did not load: no native addon for Node /);
+    // The same, once, as a process warning when the addon is first needed.
+    const r = runOk(process.execPath, ['esm.mjs'], { cwd: dir, env: cleanEnv({}) });
+    expect(r.stderr.match(/RTEMEM_NO_NATIVE_ADDON/g) ?? []).toHaveLength(1);
+    // With RTEMEM_REQUIRE_NATIVE=1 (CI) the same install fails instead.
+    const strict = join(base, 'no-compiler-strict');
+    mkdirSync(strict);
+    writeFileSync(join(strict, 'package.json'), readFileSync(join(dir, 'package.json'), 'utf8'));
+    const s = run(join(noCompilerPath, 'npm'), ['install', '--offline', '--foreground-scripts', '--no-audit', '--no-fund'], {
+      cwd: strict,
+      env: { ...npmEnv, PATH: noCompilerPath, RTEMEM_REQUIRE_NATIVE: '1' },
+      timeout: 300_000,
+    });
+    expect(s.status, s.output).not.toBe(0);
+    expect(s.output).toContain(`WARNING: the native addon could not be built for ${here}`);
+  }, 600_000); // two npm installs
 
   const toolchain = ['g++', 'make', 'python3'].every((c) => which(c) !== null);
   it.skipIf(!toolchain || headers === null)(
-    'without a prebuild but with a compiler, the install falls back to a source build that loads (skipped without g++, make, python3 and Node headers)',
+    'without a prebuild for this Node but with a compiler, the install builds one that loads, tagged next to the others (skipped without g++, make, python3 and Node headers)',
     () => {
-      const { dir } = install('source-build', { ealTarball: noPrebuildTarball });
+      const { dir, output } = install('source-build', { ealTarball: noPrebuildTarball });
+      expect(output).toContain(`building the native addon for ${here}, ${tuple}) with node-gyp`);
+      const ealDir = join(dir, 'node_modules', '@rtemem', 'eal-hugepage');
+      expect(readdirSync(join(ealDir, 'prebuilds', tuple)).sort()).toEqual(Object.values(SUPPORTED_NODES).map((a) => `@rtemem+eal-hugepage.abi${a}.node`).sort());
+      expect(existsSync(join(ealDir, 'build')), 'the build ran in a scratch directory').toBe(false);
       const e = expectRingWorks(dir);
       expect(e.native).toBe(true);
-      expect(e.addonPath).toMatch(/node_modules\/@rtemem\/eal-hugepage\/build\/Release\/rtemem\.node$/);
+      expect(e.loadError).toBeNull();
+      expect(e.addonPath).toMatch(prebuildRe);
+      expect(e.addonPath).toContain('node_modules/@rtemem/eal-hugepage/prebuilds/');
       expect(e.anonymous).toBe('anonymous');
     },
+    // An npm install that compiles the addon: minutes on a loaded machine.
+    600_000,
   );
 });
