@@ -27,6 +27,8 @@ export interface ListSource {
 // every field always holds a typed array of its own kind (one hidden class,
 // one field representation: the loads in `at` stay monomorphic).
 const NO_BYTES = new SharedArrayBuffer(0);
+/** The first list index (0 is NULL's). */
+const FIRST_LIST = 1;
 
 /** The list index of rtemem address `addr` (no check that it is mapped). */
 export function listIndexOf(addr: number): number {
@@ -70,12 +72,16 @@ export class ListCursor {
   f64: Float64Array = new Float64Array(NO_BYTES);
   /** Index of the current list; -1 before the first address. */
   li = -1;
+  /** rtemem address of byte 0 of the current list (li * LIST_SPAN; 0 before the first address). */
+  base = 0;
   /** Highest offset `at` returns in the current list: its byte length minus `reserve` (-1: none). */
   lim = -1;
+  // Set once in the constructor, `declare`d so that no class-field
+  // initialiser stores undefined first (V8 keeps them constant fields).
   /** Bytes that must lie in the list from an offset `at` returns. */
-  readonly reserve: number;
+  declare readonly reserve: number;
   /** What an address is, for error messages ("an mbuf address"). */
-  readonly what: string;
+  declare readonly what: string;
   readonly #src: ListSource;
 
   /**
@@ -87,6 +93,11 @@ export class ListCursor {
     this.#src = src;
     this.reserve = reserve;
     this.what = what;
+    // Start on the first list, where all the memory of a default EAL lies:
+    // then most programs never take at()'s slow path, V8 compiles at() with
+    // no call in it (the never-run seek() is a deopt exit), and what the
+    // caller loaded before an at() stays known after it.
+    if (src.list(FIRST_LIST) !== undefined) this.load(FIRST_LIST);
   }
 
   /**
@@ -95,8 +106,9 @@ export class ListCursor {
    * `reserve` bytes from it (see {@link ListCursor.seek}).
    *
    * The hit path is kept this small on purpose: V8 inlines it into every
-   * caller, so a field read by address costs a few integer operations and
-   * the typed-array access itself.
+   * caller (its bytecode counts against the caller's inlining budget), so
+   * a field read by address costs a few integer operations and the
+   * typed-array access itself.
    */
   at(addr: number): number {
     const a = addr >>> 0;
@@ -153,6 +165,7 @@ export class ListCursor {
       throw new RteError('EINVAL', `${which} is not mapped in this thread`);
     }
     this.li = li;
+    this.base = li * LIST_SPAN;
     this.lim = l.u8.length - this.reserve;
     this.u8 = l.u8;
     this.u16 = l.u16;
@@ -167,6 +180,7 @@ export class ListCursor {
    */
   reset(): void {
     this.li = -1;
+    this.base = 0;
     this.lim = -1;
   }
 }

@@ -48,10 +48,13 @@ describe('ListCursor', () => {
     const eal = sabEal();
     const list = eal.lists[0]!;
     const cur = new ListCursor(eal, 8);
-    expect(cur.li).toBe(-1);
+    // It starts on the first list (so that most programs never take the slow path).
+    expect(cur.li).toBe(list.index);
     const o = cur.at(list.baseAddr + 4096);
     expect(o).toBe(4096);
     expect(cur.li).toBe(list.index);
+    expect(cur.base).toBe(list.baseAddr);
+    expect(cur.base + o).toBe(list.baseAddr + 4096);
     // The list's views themselves: never a new view.
     expect(cur.u8).toBe(list.u8);
     expect(cur.u16).toBe(list.u16);
@@ -60,6 +63,14 @@ describe('ListCursor', () => {
     expect(cur.f64).toBe(list.f64);
     cur.f64[o >> 3] = 1.5;
     expect(new DataView(list.sab).getFloat64(4096, true)).toBe(1.5);
+  });
+
+  it('starts on no list when its source has no first list, and then refuses every address', () => {
+    const empty = new ListCursor({ list: () => undefined }, 8);
+    expect([empty.li, empty.lim]).toEqual([-1, -1]);
+    expect(empty.u8.length).toBe(0);
+    expect(codeOf(() => empty.at(LIST_SPAN + 64))).toBe('EINVAL');
+    expect([empty.li, empty.lim]).toEqual([-1, -1]);
   });
 
   it('gives the same offset on the hit path as on the slow path, for every offset of the list', () => {
