@@ -137,10 +137,8 @@ describe('layout (rte_mbuf_core.h, DPDK 22.11 x86_64)', () => {
     expect(consts.length).toBeGreaterThan(40);
     for (const [, name, value] of consts) expect(`${name} = ${value}`).toMatch(/= (-?\d+|0x[0-9a-f]+|'[^']*')$/);
     // Addresses are decoded by the EAL's ListCursor: no copy of LIST_SPAN (or its log2 / mask) or of MAX_LCORE here.
-    for (const [, name, value] of consts) {
-      expect(name).not.toMatch(/SPAN|LCORE/);
-      expect([String(LIST_SPAN), '30', '0x3fffffff', '128'].includes(value!) && /SPAN|MASK|SHIFT|LCORE/.test(name!)).toBe(false);
-    }
+    for (const [, name] of consts) expect(name).not.toMatch(/SPAN|LCORE/);
+    expect(src).not.toMatch(/1073741824|0x3fffffff/);
     // MBUF_FIELD is derived from the OFF_* constants, not written out again.
     const fields = readFileSync(new URL('../src/fields.ts', import.meta.url), 'utf8');
     const table = fields.slice(fields.indexOf('export const MBUF_FIELD'), fields.indexOf('} as const'));
