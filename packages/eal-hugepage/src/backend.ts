@@ -4,6 +4,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { RteError } from './errors.js';
 import { defaultHugepageSize, hugepageInfo, hugepageMounts } from './hugepage-info.js';
+import { BACKEND_CODE_ANONYMOUS, BACKEND_CODE_HUGETLBFS, BACKEND_CODE_SAB } from './layout.js';
 import { nativeAvailable, nativeLoadError } from './native.js';
 
 /** Where memory comes from. */
@@ -36,13 +37,49 @@ export function formatSize(bytes: number): string {
   return `${v} ${units[u]}`;
 }
 
+const BACKEND_CODES: Record<Backend, number> = {
+  hugetlbfs: BACKEND_CODE_HUGETLBFS,
+  anonymous: BACKEND_CODE_ANONYMOUS,
+  sab: BACKEND_CODE_SAB,
+};
+
+/** How the config header records `backend` (BACKEND_CODE_*). */
+export function backendCode(backend: Backend): number {
+  return BACKEND_CODES[backend];
+}
+
+/** The backend recorded in the config header as `code`. */
+export function backendOfCode(code: number): Backend {
+  if (code === BACKEND_CODE_HUGETLBFS) return 'hugetlbfs';
+  if (code === BACKEND_CODE_ANONYMOUS) return 'anonymous';
+  return 'sab';
+}
+
+const GiB = 1 << 30;
+const MiB = 1 << 20;
+
 function sysfsName(pageSize: number): string {
   return `hugepages-${pageSize / 1024}kB`;
 }
 
+/** A hugepage size as the kernel's option and cgroup names spell it: '2M', '1G'. */
+function kernelSizeName(pageSize: number): string {
+  return pageSize >= GiB ? `${pageSize / GiB}G` : `${pageSize / MiB}M`;
+}
+
 function mountHint(pageSize: number): string {
-  const opt = pageSize >= 1 << 30 ? `${pageSize / (1 << 30)}G` : `${pageSize / (1 << 20)}M`;
-  return `mount one with \`mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=${opt} nodev /dev/hugepages\` (or \`rtemem hugepages --setup\`)`;
+  return `mount one with \`mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=${kernelSizeName(pageSize)} nodev /dev/hugepages\` (or \`rtemem hugepages --setup\`)`;
+}
+
+/**
+ * What to do when the kernel has no more `pageSize` hugepages to give: reserve
+ * more, ask for less, or look at the container's hugetlb cgroup limit.
+ */
+export function moreHugepagesHint(pageSize: number): string {
+  return (
+    `reserve more hugepages (\`echo N > /sys/kernel/mm/hugepages/${sysfsName(pageSize)}/nr_hugepages\`) or ask for less memory ` +
+    `(inside a container, a hugetlb cgroup limit can refuse them too: hugetlb.${kernelSizeName(pageSize)}B.limit_in_bytes)`
+  );
 }
 
 /**

@@ -5,6 +5,8 @@
  *
  * @see struct rte_mem_config in DPDK eal_memcfg.h
  */
+import { alignCeil } from './common.js';
+import { CACHE_LINE_SIZE } from './constants.js';
 import { RteError } from './errors.js';
 import {
   AREA_DIR,
@@ -14,9 +16,13 @@ import {
   AREA_OFF,
   AREA_SIZE,
   AREAS_START,
+  CONFIG_STATE_CLOSED,
   HDR_AREAS_OFF,
   HDR_AREAS_SIZE,
   HDR_AREAS_USED,
+  HDR_PRIMARY_PID,
+  HDR_PRIMARY_START,
+  HDR_STATE,
   LIST_ENTRY_BYTES,
   LIST_TABLE,
   LOCK_CONFIG,
@@ -34,6 +40,7 @@ import {
   SEG_ENTRY_BYTES,
 } from './layout.js';
 import { lockAcquire, lockRelease } from './lock.js';
+import { processAlive } from './process-info.js';
 import { SharedViews, utf8Length } from './views.js';
 
 /** What the list table says about one memseg list. */
@@ -49,11 +56,14 @@ export interface ListDescriptor {
   fileName: string;
 }
 
+/** The config region is mapped in whole OS pages. */
+const CONFIG_PAGE = 4096;
+
 /** Bytes of config region needed for lists with these segment counts. */
 export function configSizeFor(areasSize: number, segCounts: number[]): number {
   let size = AREAS_START + areasSize;
   for (const n of segCounts) size += n * SEG_ENTRY_BYTES;
-  return Math.ceil(size / 4096) * 4096;
+  return alignCeil(size, CONFIG_PAGE);
 }
 
 /** The config region of one EAL, seen from one thread. */
@@ -131,7 +141,7 @@ export class ConfigRegion extends SharedViews {
       const start = this.u32[HDR_AREAS_OFF >> 2]!;
       const capacity = this.u32[HDR_AREAS_SIZE >> 2]!;
       const used = this.u32[HDR_AREAS_USED >> 2]!;
-      const off = Math.ceil(used / 64) * 64;
+      const off = alignCeil(used, CACHE_LINE_SIZE);
       if (off + size > capacity) {
         throw new RteError('ENOSPC', `config areas are full (${capacity} bytes): cannot add ${name} (${size} bytes)`);
       }
@@ -144,6 +154,16 @@ export class ConfigRegion extends SharedViews {
     } finally {
       lockRelease(this.i32, LOCK_CONFIG);
     }
+  }
+
+  /**
+   * True while the primary that made this config lives: it has not shut
+   * down, and its pid is alive with the start time it recorded (a later
+   * process reusing the pid does not count).
+   */
+  primaryAlive(): boolean {
+    if (Atomics.load(this.i32, HDR_STATE >> 2) === CONFIG_STATE_CLOSED) return false;
+    return processAlive(this.i32[HDR_PRIMARY_PID >> 2]!, this.f64[HDR_PRIMARY_START >> 3]!);
   }
 
   /** Clears list `index`'s entry (an external list being removed). */

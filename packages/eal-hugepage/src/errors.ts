@@ -7,6 +7,8 @@
 
 /** @see ENOENT in errno.h */
 export const ENOENT = 2;
+/** Also EWOULDBLOCK on Linux: a non-blocking call (flock LOCK_NB) would block. @see EAGAIN in errno.h */
+export const EAGAIN = 11;
 /** @see EPERM in errno.h */
 export const EPERM = 1;
 /** @see ENOMEM in errno.h */

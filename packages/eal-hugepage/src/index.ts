@@ -22,11 +22,12 @@ export {
 export { nativeAvailable, nativeLoadError, virt2phys } from './native.js';
 export { Eal, type EalOptions, type EalWorkerData, type Backend } from './eal.js';
 export { formatSize } from './backend.js';
-export { LIST_SPAN, LIST_SPAN_LOG2, MAX_LISTS, ML_F_EXTERNAL, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
+export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
 export { segState, segIova, segIovaWords } from './memseg-list.js';
 export { MemsegListMap } from './memseg-list.js';
 export { ConfigRegion, type ListDescriptor } from './config.js';
 export { SharedViews } from './views.js';
+export { ListCursor, listIndexOf, listOffsetOf, type ListSource } from './cursor.js';
 export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './lock.js';
 export { processAlive, processStartTime } from './process-info.js';
 export { systemBarrier } from './barrier.js';

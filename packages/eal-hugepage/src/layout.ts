@@ -31,6 +31,8 @@
 export const LIST_SPAN = 1073741824; // 2 ** 30
 /** log2(LIST_SPAN) */
 export const LIST_SPAN_LOG2 = 30;
+/** LIST_SPAN - 1: the offset bits of an address below 2**32 (`addr & LIST_OFFSET_MASK`). */
+export const LIST_OFFSET_MASK = 0x3fffffff;
 /** Memseg lists per config. */
 export const MAX_LISTS = 32;
 

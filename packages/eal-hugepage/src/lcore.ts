@@ -5,8 +5,10 @@
  *
  * @see rte_thread_register, eal_lcore_non_eal_allocate in DPDK
  */
+import { threadId } from 'node:worker_threads';
 import { MAX_LCORE } from './constants.js';
 import type { ConfigRegion } from './config.js';
+import { RteError } from './errors.js';
 import {
   LC_LAUNCH,
   LC_PID,
@@ -20,8 +22,11 @@ import {
   LCORE_STATE_FREE,
   LCORE_STATE_USED,
   LCORE_TABLE,
+  LOCK_CONFIG,
 } from './layout.js';
-import { processAlive } from './process-info.js';
+import { lockAcquire, lockRelease } from './lock.js';
+import { native } from './native.js';
+import { processAlive, selfStartTime } from './process-info.js';
 
 /** One used entry of the lcore table. */
 export interface LcoreInfo {
@@ -151,4 +156,39 @@ export function lcoreLaunchWord(id: number): number {
 /** Records which thread now runs lcore `id` (a worker lcore's thread, once it started). */
 export function lcoreSetThread(cfg: ConfigRegion, id: number, threadId: number): void {
   cfg.i32[(entry(id) + LC_THREAD) >> 2] = threadId;
+}
+
+/**
+ * The NUMA socket the calling thread runs on, when it is one of `sockets`;
+ * else the first of them. @see rte_socket_id
+ */
+export function currentSocket(sockets: readonly number[]): number {
+  const n = native();
+  const node = n !== null ? n.currentNode() : -1;
+  return sockets.includes(node) ? node : sockets[0]!;
+}
+
+/**
+ * Claims an lcore id for the calling thread, with `role` (LCORE_ROLE_*),
+ * under the config lock; ids of dead processes are reclaimed first when the
+ * table is full. `sockets` are the sockets with memory (the thread's socket
+ * is recorded when it is one of them). Throws ENOSPC when all MAX_LCORE ids
+ * are taken. @see eal_lcore_non_eal_allocate
+ */
+export function claimLcore(cfg: ConfigRegion, sockets: readonly number[], role: number): number {
+  const socket = currentSocket(sockets.length > 0 ? sockets : [0]);
+  // No lcore yet: the lock records the process as owner, lcore -1.
+  lockAcquire(cfg.i32, LOCK_CONFIG, process.pid, -1);
+  try {
+    let id = lcoreClaim(cfg, -1, role, process.pid, selfStartTime, threadId, socket);
+    if (id < 0 && lcoreReclaimDead(cfg).length > 0) {
+      id = lcoreClaim(cfg, -1, role, process.pid, selfStartTime, threadId, socket);
+    }
+    if (id < 0) {
+      throw new RteError('ENOSPC', `all ${MAX_LCORE} lcore ids are in use: call threadUnregister() in threads that no longer need one`);
+    }
+    return id;
+  } finally {
+    lockRelease(cfg.i32, LOCK_CONFIG);
+  }
 }

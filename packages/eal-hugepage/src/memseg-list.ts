@@ -10,10 +10,10 @@
  *
  * @see struct rte_memseg_list, eal_memalloc_alloc_seg_bulk in DPDK
  */
-import { IOVA_UNKNOWN } from './common.js';
+import { IOVA_UNKNOWN, iovaFromWords, iovaToWords } from './common.js';
 import { BAD_IOVA } from './constants.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
-import { fromErrno } from './errors.js';
+import { EINVAL, ENOMEM, ENOSPC, ENOTSUP, fromErrno } from './errors.js';
 import { LIST_SPAN, ML_F_EXTERNAL, ML_USED_SEGS, SEG_ENTRY_BYTES, SEG_F_USED, SEG_IOVA_HI, SEG_IOVA_LO, SEG_STATE } from './layout.js';
 import { native } from './native.js';
 import { SharedViews } from './views.js';
@@ -75,10 +75,7 @@ export function segState(cfg: ConfigRegion, list: MemsegListMap, seg: number): n
 /** The IOVA of segment `seg`, BAD_IOVA when unknown. */
 export function segIova(cfg: ConfigRegion, list: MemsegListMap, seg: number): bigint {
   const e = list.segEntry(seg);
-  const lo = cfg.u32[(e + SEG_IOVA_LO) >> 2]!;
-  const hi = cfg.u32[(e + SEG_IOVA_HI) >> 2]!;
-  if (lo === IOVA_UNKNOWN && hi === IOVA_UNKNOWN) return BAD_IOVA;
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  return iovaFromWords(cfg.u32[(e + SEG_IOVA_LO) >> 2]!, cfg.u32[(e + SEG_IOVA_HI) >> 2]!);
 }
 
 /**
@@ -103,15 +100,14 @@ export function segIovaWords(cfg: ConfigRegion, list: MemsegListMap, off: number
   return true;
 }
 
+const iovaWords = new Uint32Array(2);
+
 function writeSeg(cfg: ConfigRegion, list: MemsegListMap, seg: number, state: number, iova: bigint): void {
   const e = list.segEntry(seg);
-  if (iova < 0n) {
-    cfg.u32[(e + SEG_IOVA_LO) >> 2] = IOVA_UNKNOWN;
-    cfg.u32[(e + SEG_IOVA_HI) >> 2] = IOVA_UNKNOWN;
-  } else {
-    cfg.u32[(e + SEG_IOVA_LO) >> 2] = Number(iova & 0xffffffffn);
-    cfg.u32[(e + SEG_IOVA_HI) >> 2] = Number(iova >> 32n);
-  }
+  iovaToWords(iova, iovaWords);
+  cfg.u32[(e + SEG_IOVA_LO) >> 2] = iovaWords[0]!;
+  cfg.u32[(e + SEG_IOVA_HI) >> 2] = iovaWords[1]!;
+  // Pairs with readers' loads of the state: the IOVA is in place before the page shows as used.
   Atomics.store(cfg.u32, (e + SEG_STATE) >> 2, state);
 }
 
@@ -137,13 +133,13 @@ export function backPages(
   bindNode: boolean,
 ): number {
   const n = native();
-  if (n === null || list.fd < 0) return -12;
+  if (n === null || list.fd < 0) return -ENOMEM;
   const off = first * list.pageSize;
   const len = count * list.pageSize;
   let r = n.fallocate(list.fd, false, off, len, bindNode ? list.socketId : -1);
   if (r < 0) {
     // ENOSPC from hugetlbfs/tmpfs means no pages: report it as ENOMEM.
-    return r === -28 ? -12 : r;
+    return r === -ENOSPC ? -ENOMEM : r;
   }
   r = n.populate(list.sab, off, len);
   if (r < 0) {
@@ -167,7 +163,7 @@ export function backPages(
  */
 export function releasePages(cfg: ConfigRegion, list: MemsegListMap, first: number, count: number): number {
   const n = native();
-  if (n === null || list.fd < 0) return -22;
+  if (n === null || list.fd < 0) return -EINVAL;
   const r = n.fallocate(list.fd, true, first * list.pageSize, count * list.pageSize, -1);
   if (r < 0) return r;
   for (let i = 0; i < count; i++) writeSeg(cfg, list, first + i, 0, BAD_IOVA);
@@ -179,8 +175,22 @@ export function releasePages(cfg: ConfigRegion, list: MemsegListMap, first: numb
 /** Maps a list file in this process: one SharedArrayBuffer per list per process. */
 export function mapListFile(fd: number, length: number, what: string): SharedArrayBuffer {
   const n = native();
-  if (n === null) throw fromErrno(-95, `cannot map ${what}`, 'the native addon is not loaded');
+  if (n === null) throw fromErrno(-ENOTSUP, `cannot map ${what}`, 'the native addon is not loaded');
   const sab = n.mapFile(fd, length, 0);
   if (typeof sab === 'number') throw fromErrno(sab, `cannot map ${what} (${length} bytes)`);
   return sab;
+}
+
+/**
+ * Recounts every internal list's used segments from the segment table (a
+ * process that died holding the memseg lock may have left a count half
+ * updated; the table is the truth). The caller holds the memseg lock.
+ */
+export function recountUsedSegments(cfg: ConfigRegion, lists: readonly MemsegListMap[]): void {
+  for (const l of lists) {
+    if ((l.flags & ML_F_EXTERNAL) !== 0) continue;
+    let used = 0;
+    for (let s = 0; s < l.nSegs; s++) if ((segState(cfg, l, s) & SEG_F_USED) !== 0) used++;
+    cfg.u32[(cfg.listEntry(l.index) + ML_USED_SEGS) >> 2] = used;
+  }
 }

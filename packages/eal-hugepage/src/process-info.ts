@@ -50,3 +50,8 @@ export function processAlive(pid: number, startTime = 0): boolean {
 
 /** This process's start time, read once. */
 export const selfStartTime: number = processStartTime(process.pid);
+
+/** This process's effective uid (0 where the platform has none). */
+export function geteuid(): number {
+  return typeof process.geteuid === 'function' ? process.geteuid() : 0;
+}

@@ -4,7 +4,7 @@
  *
  * @see lib/mbuf/rte_mbuf_dyn.c in DPDK
  */
-import { type Eal, lockAcquire, lockRelease, RteError } from '@rtemem/mempool';
+import { CACHE_LINE_SIZE, type Eal, isPowerOfTwo, LCORE_ID_ANY, lockAcquire, lockRelease, RteError } from '@rtemem/eal-hugepage';
 import {
   DYN_AREA_BYTES,
   DYN_AREA_NAME,
@@ -61,7 +61,7 @@ export class DynRegistry {
 
   #locked<T>(fn: () => T): T {
     const lc = this.#eal.lcoreId();
-    lockAcquire(this.#eal.config.i32, this.#area + DYN_LOCK, this.#eal.pid, lc < 128 ? lc : -1);
+    lockAcquire(this.#eal.config.i32, this.#area + DYN_LOCK, this.#eal.pid, lc === LCORE_ID_ANY ? -1 : lc);
     try {
       return fn();
     } finally {
@@ -102,7 +102,7 @@ export class DynRegistry {
   fieldRegister(name: string, size: number, align: number): number {
     this.#checkName(name);
     if (!Number.isInteger(size) || size <= 0 || size > DYNFIELD1_BYTES) throw new RteError('EINVAL', `dynamic field size must be 1..${DYNFIELD1_BYTES}, not ${String(size)}`);
-    if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > 64) throw new RteError('EINVAL', `dynamic field alignment must be a power of two up to 64, not ${String(align)}`);
+    if (!isPowerOfTwo(align) || align > CACHE_LINE_SIZE) throw new RteError('EINVAL', `dynamic field alignment must be a power of two up to ${CACHE_LINE_SIZE}, not ${String(align)}`);
     return this.#locked(() => {
       const c = this.#eal.config;
       const have = this.#find(DYN_FIELDS, MAX_DYN_FIELDS, name);

@@ -8,7 +8,8 @@
  */
 export * from '@rtemem/mempool';
 export { PktmbufPool } from './pool.js';
-export { Mbuf, MBUF_FIELD } from './mbuf.js';
+export { Mbuf } from './mbuf.js';
+export { MBUF_FIELD } from './fields.js';
 export {
   PKTMBUF_HEADROOM,
   MBUF_DEFAULT_DATAROOM,

@@ -13,44 +13,51 @@
  * then the private area (priv_size), then headroom + data room.
  * ```
  * Pointers (buf_addr, pool, next, shinfo) hold rtemem addresses as f64;
- * 64-bit integers (buf_iova, ol_flags, hash, tx_offload) are two u32 halves.
+ * 64-bit integers (buf_iova, ol_flags, hash, tx_offload) are two u32 halves,
+ * the low half first (OFF_X), the high half 4 bytes on (OFF_X_HI).
+ * Addresses are decoded by @rtemem/eal-hugepage's ListCursor: no address
+ * constant is copied here.
  *
  * @see struct rte_mbuf in DPDK lib/mbuf/rte_mbuf_core.h
  */
 
-/** LIST_SPAN of @rtemem/eal-hugepage as a literal the bundler can inline (a test checks they agree). */
-export const SPAN = 1073741824;
-/** log2(SPAN), and SPAN - 1: an address below 2^32 splits into list and offset with integer ops. */
-export const SPAN_SHIFT = 30;
-export const SPAN_MASK = 0x3fffffff;
-
 export const MBUF_HEADER_SIZE = 128;
 export const OFF_BUF_ADDR = 0; // f64 rtemem address of the buffer
 export const OFF_BUF_IOVA = 8; // u32 x 2: physical address of the buffer (all ones: unknown)
+export const OFF_BUF_IOVA_HI = 12; // OFF_BUF_IOVA + 4: its high half
 export const OFF_DATA_OFF = 16; // u16 data offset in the buffer
 export const OFF_REFCNT = 18; // u16 reference count (atomic when shared)
 export const OFF_NB_SEGS = 20; // u16 segments (first segment)
 export const OFF_PORT = 22; // u16 input port
-export const OFF_OL_FLAGS = 24; // u32 x 2 offload flags (low half at 24, high half at 28)
-export const OFF_OL_FLAGS_HI = 28;
+export const OFF_OL_FLAGS = 24; // u32 x 2 offload flags
+export const OFF_OL_FLAGS_HI = 28; // OFF_OL_FLAGS + 4: its high half (bits 32..63)
 export const OFF_PACKET_TYPE = 32; // u32
 export const OFF_PKT_LEN = 36; // u32 total length of all segments
 export const OFF_DATA_LEN = 40; // u16 length of this segment's data
 export const OFF_VLAN_TCI = 42; // u16
-export const OFF_HASH = 44; // u32 x 2
+export const OFF_HASH = 44; // u32 x 2: the hash union (rss in the low half)
+export const OFF_HASH_HI = 48; // OFF_HASH + 4: its high half
 export const OFF_VLAN_TCI_OUTER = 52; // u16
 export const OFF_BUF_LEN = 54; // u16 buffer length
 export const OFF_POOL = 56; // f64 address of the mempool header
 export const OFF_NEXT = 64; // f64 next segment (0: last)
-export const OFF_TX_OFFLOAD = 72; // u32 x 2
+export const OFF_TX_OFFLOAD = 72; // u32 x 2: l2/l3/l4 lengths, tso_segsz, outer lengths
+export const OFF_TX_OFFLOAD_HI = 76; // OFF_TX_OFFLOAD + 4: its high half
 export const OFF_SHINFO = 80; // f64 external buffer shared info (0: none)
 export const OFF_PRIV_SIZE = 88; // u16
 export const OFF_TIMESYNC = 90; // u16
 export const OFF_DYNFIELD1 = 92; // 9 x u32: the dynamic field area
 export const DYNFIELD1_BYTES = 36;
 
+/** refcnt, nb_segs and data_len are 16 bits: their largest value. */
+export const U16_MAX = 0xffff;
 /** nb_segs = 1 and port = MBUF_PORT_INVALID as one u32 at OFF_NB_SEGS (little-endian). */
 export const NB_SEGS_1_PORT_INVALID = 0xffff0001;
+
+/** The length `copy` takes when none is given: the rest of the packet. @see UINT32_MAX in rte_pktmbuf_copy */
+export const COPY_ALL = 0xffffffff;
+/** freeBulk gives mbufs back to their pool in batches of up to this many. */
+export const FREE_BATCH = 64;
 
 /** Default headroom. @see RTE_PKTMBUF_HEADROOM */
 export const PKTMBUF_HEADROOM = 128;
@@ -68,6 +75,7 @@ export const MBUF_PRIV_ALIGN = 8;
 /* Offload flag bits in the high half (bit - 32). @see RTE_MBUF_F_INDIRECT, RTE_MBUF_F_EXTERNAL */
 export const F_HI_EXTERNAL = 0x20000000; // bit 61: the buffer is external
 export const F_HI_INDIRECT = 0x40000000; // bit 62: the mbuf is a clone of another (indirect)
+export const F_HI_NOT_DIRECT = 0x60000000; // F_HI_INDIRECT | F_HI_EXTERNAL: the mbuf does not own its buffer
 /** @see RTE_MBUF_F_EXTERNAL */
 export const MBUF_F_EXTERNAL_BIT = 61;
 /** @see RTE_MBUF_F_INDIRECT */
@@ -89,6 +97,7 @@ export const SHINFO_REFCNT = 0; // u32 references (atomic)
 export const SHINFO_CB = 4; // u32 free callback id (per thread registry)
 export const SHINFO_OPAQUE = 8; // f64 opaque value given to the callback
 export const SHINFO_BYTES = 16;
+export const SHINFO_ALIGN = 8; // shared info starts on this boundary (its f64 opaque)
 
 /* Dynamic field and flag registry (config area "mbuf_dyn"). @see rte_mbuf_dyn.c */
 export const DYN_AREA_NAME = 'mbuf_dyn';

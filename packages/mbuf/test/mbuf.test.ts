@@ -21,7 +21,7 @@ import {
   PktmbufPool,
   RteError,
 } from '../src/index.js';
-import { DYNFLAG_FIRST, DYNFLAG_LAST, MAX_DYN_FIELDS, SPAN } from '../src/layout.js';
+import { DYN_NAME_LEN, DYNFIELD1_BYTES, DYNFLAG_FIRST, DYNFLAG_LAST, MAX_DYN_FIELDS, OFF_OL_FLAGS_HI, SHINFO_BYTES, SHINFO_CB } from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 import { ringOps } from './impl.js';
 
@@ -101,7 +101,7 @@ describe('layout (rte_mbuf_core.h, DPDK 22.11 x86_64)', () => {
     v.setUint16(MBUF_FIELD.vlanTci, 0x0abc, true);
     v.setUint32(MBUF_FIELD.hash, 0xdeadbeef, true);
     v.setUint32(MBUF_FIELD.olFlags, 0x5, true);
-    v.setUint32(MBUF_FIELD.olFlags + 4, 0x1, true);
+    v.setUint32(OFF_OL_FLAGS_HI, 0x1, true);
     expect(mb.port(m)).toBe(7);
     expect(mb.packetType(m)).toBe(0x11223344);
     expect(mb.vlanTci(m)).toBe(0x0abc);
@@ -132,12 +132,18 @@ describe('layout (rte_mbuf_core.h, DPDK 22.11 x86_64)', () => {
     mb.free(m);
   });
 
-  it('keeps layout constants literal (so the bundler inlines them) and SPAN equal to LIST_SPAN', () => {
-    expect(SPAN).toBe(LIST_SPAN);
+  it('keeps layout constants literal (so the bundler inlines them), and copies none of the EAL', () => {
     const src = readFileSync(new URL('../src/layout.ts', import.meta.url), 'utf8');
     const consts = [...src.matchAll(/^export const (\w+) = ([^;]+);/gm)];
     expect(consts.length).toBeGreaterThan(40);
     for (const [, name, value] of consts) expect(`${name} = ${value}`).toMatch(/= (-?\d+|0x[0-9a-f]+|'[^']*')$/);
+    // Addresses are decoded by the EAL's ListCursor: no copy of LIST_SPAN (or its log2 / mask) or of MAX_LCORE here.
+    for (const [, name] of consts) expect(name).not.toMatch(/SPAN|LCORE/);
+    expect(src).not.toMatch(/1073741824|0x3fffffff/);
+    // MBUF_FIELD is derived from the OFF_* constants, not written out again.
+    const fields = readFileSync(new URL('../src/fields.ts', import.meta.url), 'utf8');
+    const table = fields.slice(fields.indexOf('export const MBUF_FIELD'), fields.indexOf('} as const'));
+    expect(table).not.toMatch(/:\s*\d/);
     const built = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     expect(built).not.toMatch(/\bOFF_[A-Z_]+\b/);
   });
@@ -185,7 +191,7 @@ describe('PktmbufPool (test_mbuf.c: pool, drain and refill)', () => {
     for (let x = p.alloc(); x !== 0; x = p.alloc()) again.push(x);
     expect(again).toContain(m);
     for (const x of again) {
-      expect([mb.dataLen(x), mb.pktLen(x), mb.dataOff(x), mb.port(x), mb.packetType(x), mb.vlanTci(x)]).toEqual([0, 0, 128, MBUF_PORT_INVALID, 0, 0]);
+      expect([mb.dataLen(x), mb.pktLen(x), mb.dataOff(x), mb.port(x), mb.packetType(x), mb.vlanTci(x)]).toEqual([0, 0, PKTMBUF_HEADROOM, MBUF_PORT_INVALID, 0, 0]);
       expect(mb.olFlags(x)).toBe(0n);
     }
     mb.freeBulk(again);
@@ -573,7 +579,7 @@ describe('clones and copies (test_mbuf.c: test_pktmbuf_clone, test_pktmbuf_copy)
     const cp = mb.copy(head, pool, 500, 4000);
     expect(mb.pktLen(cp)).toBe(2500); // clamped at the end of the data
     expect(mb.nbSegs(cp)).toBe(2); // 2048 bytes of room per mbuf
-    expect(mb.dataLen(cp)).toBe(2048);
+    expect(mb.dataLen(cp)).toBe(MBUF_DEFAULT_DATAROOM);
     expect(packetBytes(cp)).toEqual(whole.slice(500));
     expect(mb.check(cp, true)).toBeNull();
     expect(mb.copy(head, pool, 3000)).toBe(0);
@@ -647,8 +653,8 @@ describe('external buffers (test_mbuf.c: test_pktmbuf_ext_shinfo_init_helper)', 
     const other = Eal.attach(eal.workerData());
     try {
       const mb2 = Mbuf.of(other);
-      const shinfoWord = new DataView(eal.list(Math.floor(r.shinfo / LIST_SPAN))!.sab, r.shinfo - Math.floor(r.shinfo / LIST_SPAN) * LIST_SPAN, 16);
-      shinfoWord.setUint32(4, 0xfffffff0, true); // an id nobody registered
+      const shinfoWord = new DataView(eal.list(Math.floor(r.shinfo / LIST_SPAN))!.sab, r.shinfo - Math.floor(r.shinfo / LIST_SPAN) * LIST_SPAN, SHINFO_BYTES);
+      shinfoWord.setUint32(SHINFO_CB, 0xfffffff0, true); // an id nobody registered
       expect(codeOf(() => mb2.free(m))).toBe('ENOENT');
       expect(mb.extRefcnt(r.shinfo)).toBe(0);
       expectPoolFull();
@@ -712,7 +718,7 @@ describe('sanity checks (test_mbuf.c: test_mbuf_validate_tx_offload, test_failin
     const lines = s.split('\n');
     expect(lines[0]).toBe(`dump mbuf at 0x${m.toString(16)}, iova=BAD_IOVA, buf_len=${MBUF_DEFAULT_BUF_SIZE}`);
     expect(lines[1]).toBe('  pkt_len=40, ol_flags=0x0, nb_segs=1, port=1, ptype=0x0');
-    expect(lines[2]).toBe(`  segment at 0x${m.toString(16)}, data=0x${mb.mtod(m).toString(16)}, len=40, off=128, refcnt=1`);
+    expect(lines[2]).toBe(`  segment at 0x${m.toString(16)}, data=0x${mb.mtod(m).toString(16)}, len=40, off=${PKTMBUF_HEADROOM}, refcnt=1`);
     expect(lines[3]).toBe(`  dump data at [0x${mb.mtod(m).toString(16)}], len=32`);
     expect(lines[4]).toBe('00000000: 47 45 54 20 2F 20 48 54 54 50 2F 31 2E 31 0D 0A | GET / HTTP/1.1..');
     expect(lines.length).toBe(6);
@@ -726,7 +732,7 @@ describe('dynamic fields and flags (test_mbuf.c: test_mbuf_dyn)', () => {
     const a = mb.dynfieldRegister('test-dynfield', 4, 4);
     expect(a).toBeGreaterThanOrEqual(MBUF_FIELD.dynfield1);
     expect(a % 4).toBe(0);
-    expect(a + 4).toBeLessThanOrEqual(MBUF_FIELD.dynfield1 + 36);
+    expect(a + 4).toBeLessThanOrEqual(MBUF_FIELD.dynfield1 + DYNFIELD1_BYTES);
     expect(mb.dynfieldRegister('test-dynfield', 4, 4)).toBe(a);
     expect(mb.dynfieldLookup('test-dynfield')).toBe(a);
     expect(mb.dynfieldLookup('absent')).toBe(-1);
@@ -736,7 +742,7 @@ describe('dynamic fields and flags (test_mbuf.c: test_mbuf_dyn)', () => {
     expect(b >= a + 4 || b + 8 <= a).toBe(true);
     // Bad input.
     expect(codeOf(() => mb.dynfieldRegister('', 4, 4))).toBe('EINVAL');
-    expect(codeOf(() => mb.dynfieldRegister('x'.repeat(64), 4, 4))).toBe('ENAMETOOLONG');
+    expect(codeOf(() => mb.dynfieldRegister('x'.repeat(DYN_NAME_LEN), 4, 4))).toBe('ENAMETOOLONG');
     expect(codeOf(() => mb.dynfieldRegister('odd-align', 4, 3))).toBe('EINVAL');
     expect(codeOf(() => mb.dynfieldRegister('too-big', 100, 1))).toBe('EINVAL');
     // Fill the rest one byte at a time: 36 - 12 bytes left, then ENOSPC.
