@@ -23,3 +23,4 @@ export {
   isOutput,
 } from './ring.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';
+export { ringFlagNames, ringSyncNames } from './names.js';
