@@ -24,7 +24,7 @@ import {
   STACK_F_LF,
 } from '@rtemem/ring';
 import type { Mempool } from './mempool.js';
-import { MEMPOOL_MZ_PREFIX } from './layout.js';
+import { MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, MEMPOOL_MZ_PREFIX } from './layout.js';
 
 /**
  * A driver, as DPDK's rte_mempool_ops: one JS object per driver name.
@@ -77,6 +77,13 @@ export function registerOps(ops: MempoolOps): void {
 /** The driver named `name` in this thread, or undefined. */
 export function findOps(name: string): MempoolOps | undefined {
   return registry.get(name);
+}
+
+/** The driver a pool created with `flags` gets unless told otherwise: ring_mp_mc, or ring_sp_* / ring_*_sc for SP_PUT / SC_GET. */
+export function defaultOpsName(flags: number): string {
+  const sp = (flags & MEMPOOL_F_SP_PUT) !== 0;
+  const sc = (flags & MEMPOOL_F_SC_GET) !== 0;
+  return sp && sc ? 'ring_sp_sc' : sp ? 'ring_sp_mc' : sc ? 'ring_mp_sc' : 'ring_mp_mc';
 }
 
 /** Names of the drivers registered in this thread. */

@@ -10,15 +10,34 @@ import {
   Mempool,
   MEMPOOL_CACHE_MAX_SIZE,
   MEMPOOL_F_NO_CACHE_ALIGN,
+  MEMPOOL_F_NO_IOVA_CONTIG,
+  MEMPOOL_F_NO_SPREAD,
   MEMPOOL_F_SC_GET,
   MEMPOOL_F_SP_PUT,
+  MEMPOOL_NAMESIZE,
+  CACHE_LINE_SIZE,
   type MempoolOps,
   Memzones,
   opsNames,
   registerOps,
   RteError,
 } from '../src/index.js';
-import { LCORES } from '../src/layout.js';
+import {
+  CACHE_OBJ_BYTES,
+  CACHE_OBJS,
+  cacheStride,
+  CHUNK_BYTES,
+  MAX_CHUNKS,
+  MEMPOOL_F_VALID,
+  MP_CACHES,
+  MP_CHUNK_TABLE,
+  OBJ_COOKIE_HI,
+  OBJ_HEADER_DEBUG,
+  OBJ_HEADER_PLAIN,
+  OBJ_IOVA_HI,
+  OBJ_TRAILER_DEBUG,
+  TRAILER_COOKIE_HI,
+} from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 
 const MiB = 1024 * 1024;
@@ -192,7 +211,7 @@ describe('Mempool (test_mempool.c)', () => {
     const bad: [string, () => unknown][] = [
       ['n 0', () => Mempool.create(eal, 'b', 0, 64)],
       ['eltSize 0', () => Mempool.create(eal, 'b', 16, 0)],
-      ['cacheSize 513', () => Mempool.create(eal, 'b', 1024, 64, 513)],
+      ['cacheSize 513', () => Mempool.create(eal, 'b', 1024, 64, MEMPOOL_CACHE_MAX_SIZE + 1)],
       ['cacheSize > n', () => Mempool.create(eal, 'b', 16, 64, 32)],
       ['an unknown flag', () => Mempool.create(eal, 'b', 16, 64, 0, 0, { flags: 0x100 })],
       ['a negative private size', () => Mempool.create(eal, 'b', 16, 64, 0, -1)],
@@ -200,7 +219,7 @@ describe('Mempool (test_mempool.c)', () => {
       ['an empty name', () => Mempool.create(eal, '', 16, 64)],
     ];
     for (const [what, fn] of bad) expect(codeOf(fn), what).toBe('EINVAL');
-    expect(codeOf(() => Mempool.create(eal, 'x'.repeat(26), 16, 64))).toBe('ENAMETOOLONG');
+    expect(codeOf(() => Mempool.create(eal, 'x'.repeat(MEMPOOL_NAMESIZE), 16, 64))).toBe('ENAMETOOLONG');
     expect(codeOf(() => Mempool.create(eal, 'b', 16, 64, 0, 0, { ops: 'no_such_driver' }))).toBe('ENOENT');
     expect(Mempool.lookup(eal, 'b')).toBeNull();
     Mempool.create(eal, 'dup', 16, 64);
@@ -317,8 +336,20 @@ describe('Mempool (test_mempool.c)', () => {
     mp.put(obj);
   });
 
-  it('keeps its local lcore count in step with the EAL', () => {
-    expect(LCORES).toBe(MAX_LCORE);
+  it('lays out one cache per lcore (MAX_LCORE of the EAL) before the private area; layout.ts holds literals that agree', () => {
+    for (const cacheSize of [0, 1, 64, MEMPOOL_CACHE_MAX_SIZE]) {
+      const mp = Mempool.create(eal, `lay${cacheSize}`, 1024, 64, cacheSize, 8);
+      expect(cacheStride(cacheSize) % CACHE_LINE_SIZE).toBe(0);
+      expect(cacheStride(cacheSize)).toBeGreaterThanOrEqual(CACHE_OBJS + cacheSize * CACHE_OBJ_BYTES);
+      expect(mp.privateData() - mp.memzone.addr).toBe(MP_CACHES + MAX_LCORE * cacheStride(cacheSize));
+      mp.free();
+    }
+    // Derived literals, with the formula their comment gives.
+    expect(MP_CACHES).toBe(MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES);
+    expect(MEMPOOL_F_VALID).toBe(MEMPOOL_F_NO_SPREAD | MEMPOOL_F_NO_CACHE_ALIGN | MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET | MEMPOOL_F_NO_IOVA_CONTIG);
+    expect(OBJ_HEADER_PLAIN).toBe(OBJ_IOVA_HI + 4);
+    expect(OBJ_HEADER_DEBUG).toBe(OBJ_COOKIE_HI + 4);
+    expect(OBJ_TRAILER_DEBUG).toBe(TRAILER_COOKIE_HI + 4);
     const src = readFileSync(new URL('../src/layout.ts', import.meta.url), 'utf8');
     for (const [, name, value] of src.matchAll(/^export const (\w+) = ([^;]+);/gm)) expect(`${name} = ${value}`).toMatch(/= (-?\d+|0x[0-9a-f]+|'[^']*')$/);
   });
@@ -328,7 +359,7 @@ describe('debug cookies', () => {
   it('catch a double put, a foreign object and an overrun, naming pool and object', () => {
     const mp = Mempool.create(eal, 'dbg', 16, 32, 4, 0, { debug: true });
     expect(mp.debug).toBe(true);
-    expect(mp.trailerSize).toBe(8);
+    expect(mp.trailerSize).toBe(OBJ_TRAILER_DEBUG);
     const a = mp.get();
     mp.put(a);
     expect(() => mp.put(a)).toThrow(/mempool dbg: object 0x[0-9a-f]+ is already in the pool \(double put\)/);
