@@ -8,7 +8,7 @@
  *
  * @see lib/mempool/rte_mempool.c, rte_mempool.h in DPDK
  */
-import { CACHE_LINE_SIZE, type Eal, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
+import { CACHE_LINE_SIZE, type Eal, MAX_LCORE, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
 import { Heap } from '@rtemem/malloc-heap';
 import type { Memzone } from '@rtemem/memzone';
 import { cacheFlush, getThrough, LcoreCaches, MempoolCache, type ObjCache, popTop, pushAt, putThrough, refused, userCache } from './cache.js';
@@ -432,6 +432,18 @@ export class Mempool {
     const state = this.#core.word(MP_STATE);
     const n = (state >= MP_STATE_ALLOCATED && state !== MP_STATE_FREED ? this.#ops.getCount(this) : 0) + this.#core.cached();
     return n > this.size ? this.size : n;
+  }
+
+  /**
+   * Objects in each lcore's cache, indexed by lcore id (MAX_LCORE entries;
+   * all 0 for a pool without caches). A snapshot: each lcore may be
+   * changing its own. @see rte_mempool_dump (cache_count)
+   */
+  cacheCounts(): Uint32Array {
+    const core = this.#core;
+    const out = new Uint32Array(MAX_LCORE);
+    for (let lc = 0; lc < core.nCaches; lc++) out[lc] = core.cacheLen(lc);
+    return out;
   }
 
   /** Objects handed out. @see rte_mempool_in_use_count */
