@@ -20,10 +20,8 @@ export function formatBytes(bytes: number): string {
   return `${bytes < 0 ? '-' : ''}${text} ${UNITS[u]}`;
 }
 
-/** `0x`-prefixed hex of a non-negative integer (number or bigint). */
-export function hex(n: number | bigint): string {
-  return `0x${n.toString(16)}`;
-}
+/** `0x`-prefixed hex of a number or bigint: the EAL's, defined once for every layer. */
+export { hex } from '@rtemem/eal-hugepage';
 
 /** A page size as mount(8) and the kernel take it in `pagesize=`: `2M`, `1G`, `64K`. */
 export function pageSizeOption(bytes: number): string {
