@@ -31,6 +31,7 @@ import {
   MEMPOOL_F_VALID,
   MP_CACHES,
   MP_CHUNK_TABLE,
+  OBJ_ALIGN_MIN,
   OBJ_COOKIE_HI,
   OBJ_HEADER_DEBUG,
   OBJ_HEADER_PLAIN,
@@ -244,8 +245,8 @@ describe('Mempool (test_mempool.c)', () => {
 
   it('aligns objects to 64 bytes, or 8 with NO_CACHE_ALIGN, and never lets them overlap', () => {
     for (const [flags, align] of [
-      [0, 64],
-      [MEMPOOL_F_NO_CACHE_ALIGN, 8],
+      [0, CACHE_LINE_SIZE],
+      [MEMPOOL_F_NO_CACHE_ALIGN, OBJ_ALIGN_MIN],
     ] as const) {
       const mp = Mempool.create(eal, `al${flags}`, 100, 17, 0, 0, { flags });
       const objs: number[] = [];
@@ -253,7 +254,7 @@ describe('Mempool (test_mempool.c)', () => {
       for (const o of objs) expect(o % align).toBe(0);
       objs.sort((a, b) => a - b);
       for (let i = 1; i < objs.length; i++) expect(objs[i]! - objs[i - 1]!).toBeGreaterThanOrEqual(17 + mp.headerSize);
-      if (align === 8) expect(mp.headerSize % 64).not.toBe(0);
+      if (align === OBJ_ALIGN_MIN) expect(mp.headerSize % CACHE_LINE_SIZE).not.toBe(0);
     }
   });
 
@@ -370,7 +371,7 @@ describe('Mempool (test_mempool.c)', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
     mp.objIter((obj, idx) => expect(Memory.of(eal).bytes(obj, 1)[0]).toBe(idx));
     const priv = mp.privateData();
-    expect(priv % 64).toBe(0);
+    expect(priv % CACHE_LINE_SIZE).toBe(0);
     Memory.of(eal).bytes(priv, 100).fill(7); // the whole area is usable
     expect(mp.privateDataSize).toBe(100);
   });
