@@ -412,7 +412,7 @@ export class Mempool {
    */
   cacheCreate(size: number): MempoolCache {
     int(size, 'cache size', 1, MEMPOOL_CACHE_MAX_SIZE);
-    const addr = Heap.of(this.eal).zmalloc(cacheBytes(size), CACHE_LINE_SIZE, this.socketId === SOCKET_ID_ANY ? SOCKET_ID_ANY : this.socketId);
+    const addr = Heap.of(this.eal).zmalloc(cacheBytes(size), CACHE_LINE_SIZE, this.socketId);
     if (addr === 0) throw new RteError('ENOMEM', `no memory for a mempool cache of ${size} objects`);
     return new MempoolCache(this, addr, size);
   }

@@ -9,9 +9,8 @@
  *
  * @see rte_mempool_ops, rte_mempool_register_ops in DPDK
  */
+import { alignPow2, ENOBUFS, ENOENT, RteError } from '@rtemem/eal-hugepage';
 import {
-  ENOBUFS,
-  ENOENT,
   Ring,
   RING_F_MC_HTS_DEQ,
   RING_F_MC_RTS_DEQ,
@@ -19,7 +18,6 @@ import {
   RING_F_MP_RTS_ENQ,
   RING_F_SC_DEQ,
   RING_F_SP_ENQ,
-  RteError,
   Stack,
   STACK_F_LF,
 } from '@rtemem/ring';
@@ -95,12 +93,6 @@ export function opsNames(): string[] {
  * Ring drivers
  * ------------------------------------------------------------------ */
 
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 // The per-handle Ring of a pool, attached from pool_data on first use.
 function ringOf(mp: Mempool): Ring {
   let r = mp.opsState as Ring | undefined;
@@ -117,7 +109,7 @@ function ringOps(name: string, flags: number): MempoolOps {
   return {
     name,
     alloc(mp) {
-      const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, nextPow2(mp.size + 1), mp.socketId, flags);
+      const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, alignPow2(mp.size + 1), mp.socketId, flags);
       mp.poolData = ring.memzone!.addr;
       mp.opsState = ring;
     },
