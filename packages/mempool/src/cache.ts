@@ -11,8 +11,9 @@
  *   missing when the driver has less);
  * - a put goes onto the top; when that would overflow, the oldest half goes
  *   to the driver first;
- * - requests bigger than half a cache do not come here: the pool sends them
- *   straight to the driver.
+ * - requests bigger than half a cache, and every request of a thread
+ *   without a cache, go straight to the driver (getThrough / putThrough
+ *   choose).
  *
  * Nothing allocates on these paths: a refill lands in the cache's scratch
  * and a flush leaves through its view, both made once per cache handle.

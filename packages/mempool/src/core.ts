@@ -13,15 +13,11 @@ import {
   CHUNK_BYTES,
   CHUNK_COUNT,
   CHUNK_FIRST,
-  MEMPOOL_MAGIC,
   MP_CACHE_SIZE,
   MP_CACHE_STRIDE,
   MP_CACHES,
   MP_CHUNK_TABLE,
   MP_DEBUG,
-  MP_MAGIC,
-  MP_STATE,
-  MP_STATE_FREED,
 } from './layout.js';
 
 /** One handle's view of a pool's header zone. */
@@ -58,11 +54,6 @@ export class PoolCore {
 
   setWord(field: number, v: number): void {
     this.u32[(this.base + field) >> 2] = v;
-  }
-
-  /** True while the magic is there: the pool is not freed. */
-  live(): boolean {
-    return this.word(MP_STATE) !== MP_STATE_FREED && Atomics.load(this.u32, (this.base + MP_MAGIC) >> 2) === MEMPOOL_MAGIC;
   }
 
   /** Byte offset (in the list) of lcore `lc`'s cache. */

@@ -173,15 +173,13 @@ export function lookupPool(eal: Eal, name: string): Mempool | null {
 
 /** The live pool whose header is at `addr`, or null. */
 export function poolAt(eal: Eal, addr: number): Mempool | null {
-  const known = handles.get(eal)?.get(addr);
   const list = eal.listOf(addr);
   if (list === undefined) return null;
   const base = addr - list.baseAddr;
-  if (known !== undefined) {
-    if (Atomics.load(list.u32, (base + MP_MAGIC) >> 2) === MEMPOOL_MAGIC && list.u32[(base + MP_STATE) >> 2] !== MP_STATE_FREED) return known;
-  }
-  if (!Memory.of(eal).isBacked(addr, MP_HEADER_BYTES)) return null;
-  if (Atomics.load(list.u32, (base + MP_MAGIC) >> 2) !== MEMPOOL_MAGIC) return null;
+  const known = handles.get(eal)?.get(addr);
+  // A handle made here before: live while its header is (magic, not freed).
+  if (known !== undefined && Atomics.load(list.u32, (base + MP_MAGIC) >> 2) === MEMPOOL_MAGIC && list.u32[(base + MP_STATE) >> 2] !== MP_STATE_FREED) return known;
+  if (!Memory.of(eal).isBacked(addr, MP_HEADER_BYTES) || Atomics.load(list.u32, (base + MP_MAGIC) >> 2) !== MEMPOOL_MAGIC) return null;
   return lookupPool(eal, list.readString(base + MP_NAME, MP_NAME_LEN));
 }
 
