@@ -420,7 +420,7 @@ export class Mempool {
   /** Gives everything in `cache` back to the driver. @see rte_mempool_cache_flush */
   cacheFlush(cache: MempoolCache): void {
     cache.check(this);
-    if (cacheFlush(this, this.#ops, cache) !== 0) refused(this, cache.length);
+    if (cacheFlush(this, this.#ops, cache.objCache) !== 0) refused(this, cache.length);
   }
 
   /* ------------------------------------------------------------------ *
