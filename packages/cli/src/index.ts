@@ -44,4 +44,4 @@ export {
   type CacheFill,
 } from './commands/info.js';
 // parseSize (sizes such as 512M, 1G) comes from the EAL layer.
-export { parseSize } from '@rtemem/mempool';
+export { parseSize } from '@rtemem/eal-hugepage';

@@ -30,6 +30,10 @@ describe('collectInfo / parseMempoolDump (in process)', () => {
     expect(r.heaps[1]!.allocCount).toBe(1);
     // The first get refills lcore 0's cache by half a cache (8) and takes one; the second takes another.
     expect(r.mempools[0]).toMatchObject({ name: 'pool', inUse: 2, caches: [{ lcore: 0, count: 6 }] });
+    // Read from Mempool.cacheCounts() and availCount(): the numbers the pool's own dump shows.
+    const dumped = parseMempoolDump(mp.dump());
+    expect(r.mempools[0]).toMatchObject({ caches: dumped.caches, cached: 6, commonPoolCount: dumped.commonPoolCount });
+    expect(dumped.commonPoolCount).toBe(128 - 8);
     expect(renderInfo(r)).toMatch(/^\s+ext\s+256\s/m);
     for (const o of held) mp.put(o);
   });

@@ -7,10 +7,9 @@
  * @packageDocumentation
  */
 export * from '@rtemem/ring';
+export { Mempool, type MempoolCreateOptions } from './mempool.js';
+export { MempoolCache } from './cache.js';
 export {
-  Mempool,
-  MempoolCache,
-  type MempoolCreateOptions,
   MEMPOOL_F_NO_SPREAD,
   MEMPOOL_F_NO_CACHE_ALIGN,
   MEMPOOL_F_SP_PUT,
@@ -18,5 +17,6 @@ export {
   MEMPOOL_F_NO_IOVA_CONTIG,
   MEMPOOL_CACHE_MAX_SIZE,
   MEMPOOL_NAMESIZE,
-} from './mempool.js';
+  MEMPOOL_MZ_PREFIX,
+} from './layout.js';
 export { registerOps, findOps, opsNames, defaultRingOps, DEFAULT_RING_IMPL, type MempoolOps } from './ops.js';

@@ -2,14 +2,15 @@
  * Shared-memory layout of a mempool: the pool header with its chunk table,
  * one cache per possible lcore and the private area, all in the memzone
  * `MP_<name>`; the objects in chunk memzones `MP_<name>_<i>`. Values are
- * plain literals (derived ones with their formula in a comment) so that the
- * bundler inlines them in hot paths.
+ * plain literals (derived ones with their formula in a comment, and a test
+ * that they agree) so that the bundler inlines them in hot paths; the
+ * functions come after all constants.
  *
  * ```
  * MP_<name>
  *   0      header line: magic, sizes, flags, state, ops name, pool data
  *   256    chunk table: MAX_CHUNKS x 16 B
- *   1280   lcore caches: MAX_LCORE x cache stride (64 + cacheSize x 8, 64-aligned)
+ *   1280   lcore caches: MAX_LCORE (of @rtemem/eal-hugepage) x cacheStride(cacheSize)
  *   ...    private area (privateDataSize bytes)
  *
  * element (in a chunk): header | object (eltSize) | trailer
@@ -17,12 +18,40 @@
  *   trailer: cookie (2 x u32, debug)
  * ```
  *
+ * A user cache (rte_mempool_cache_create) is laid out as an lcore cache, in
+ * a heap block of cacheBytes(size).
+ *
  * @see struct rte_mempool, struct rte_mempool_objhdr in DPDK rte_mempool.h
  */
+import { alignCeil, CACHE_LINE_SIZE } from '@rtemem/eal-hugepage';
+
+/* ------------------------------------------------------------------ *
+ * Public constants (DPDK's values), recorded in the header
+ * ------------------------------------------------------------------ */
+
+/** Do not spread objects over memory channels (accepted; rtemem never pads for spreading). @see RTE_MEMPOOL_F_NO_SPREAD */
+export const MEMPOOL_F_NO_SPREAD = 0x1;
+/** Objects 8-byte aligned instead of cache-line aligned. @see RTE_MEMPOOL_F_NO_CACHE_ALIGN */
+export const MEMPOOL_F_NO_CACHE_ALIGN = 0x2;
+/** Single-producer put: the ring_sp_* drivers. @see RTE_MEMPOOL_F_SP_PUT */
+export const MEMPOOL_F_SP_PUT = 0x4;
+/** Single-consumer get: the ring_*_sc drivers. @see RTE_MEMPOOL_F_SC_GET */
+export const MEMPOOL_F_SC_GET = 0x8;
+/** Objects need not be IOVA-contiguous. @see RTE_MEMPOOL_F_NO_IOVA_CONTIG */
+export const MEMPOOL_F_NO_IOVA_CONTIG = 0x20;
+/** The MEMPOOL_F_* bits a pool may be created with. */
+export const MEMPOOL_F_VALID = 0x2f; // NO_SPREAD | NO_CACHE_ALIGN | SP_PUT | SC_GET | NO_IOVA_CONTIG
+/** Largest per-lcore cache. @see RTE_MEMPOOL_CACHE_MAX_SIZE */
+export const MEMPOOL_CACHE_MAX_SIZE = 512;
+/** Longest pool name in bytes plus one (the driver's ring is named MP_<name>). @see RTE_MEMPOOL_NAMESIZE */
+export const MEMPOOL_NAMESIZE = 26;
+
+/* ------------------------------------------------------------------ *
+ * Pool header zone MP_<name>
+ * ------------------------------------------------------------------ */
 
 export const MEMPOOL_MAGIC = 0x4c4f4f50; // 'POOL'
-/** MAX_LCORE of @rtemem/eal-hugepage as a literal the bundler inlines (a test checks they agree). */
-export const LCORES = 128;
+/** Memzone names of pools start with this. @see RTE_MEMPOOL_MZ_PREFIX */
 export const MEMPOOL_MZ_PREFIX = 'MP_';
 
 /* Header, 0..255 */
@@ -66,11 +95,13 @@ export const CHUNK_FIRST = 12; // u32 index of its first object
 export const MP_CACHES = 1280; // MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES
 export const CACHE_LEN = 0; // u32 objects held
 export const CACHE_OBJS = 64; // f64 objects, oldest first
+/** Bytes per cached object (an f64 address). */
+export const CACHE_OBJ_BYTES = 8;
 
 /* Object header and trailer */
 export const OBJ_POOL = 0; // f64 address of the pool's header zone
 export const OBJ_IOVA_LO = 8; // u32
-export const OBJ_IOVA_HI = 12; // u32; both 0xffffffff: unknown
+export const OBJ_IOVA_HI = 12; // u32; both IOVA_UNKNOWN (of @rtemem/eal-hugepage): unknown
 export const OBJ_COOKIE_LO = 16; // u32 debug cookie
 export const OBJ_COOKIE_HI = 20; // u32
 /** Header bytes without debug cookies, before alignment. */
@@ -79,6 +110,10 @@ export const OBJ_HEADER_PLAIN = 16;
 export const OBJ_HEADER_DEBUG = 24;
 /** Trailer bytes with debug cookies. */
 export const OBJ_TRAILER_DEBUG = 8;
+export const TRAILER_COOKIE_LO = 0; // u32 debug cookie, right after the object
+export const TRAILER_COOKIE_HI = 4; // u32
+/** Object alignment with MEMPOOL_F_NO_CACHE_ALIGN (else CACHE_LINE_SIZE). */
+export const OBJ_ALIGN_MIN = 8;
 
 /* Debug cookies, as DPDK's, split in 32-bit halves. @see RTE_MEMPOOL_HEADER_COOKIE1 */
 export const COOKIE_FREE_LO = 0xdadd2e55; // 0xbadbadba_dadd2e55: object in the pool
@@ -87,3 +122,17 @@ export const COOKIE_USED_LO = 0xdadd2e55; // 0xf2eef2ee_dadd2e55: object handed 
 export const COOKIE_USED_HI = 0xf2eef2ee;
 export const COOKIE_TRAILER_LO = 0xadbadbad; // 0xadd2e55b_adbadbad
 export const COOKIE_TRAILER_HI = 0xadd2e55b;
+
+/* ------------------------------------------------------------------ *
+ * Functions (after every constant)
+ * ------------------------------------------------------------------ */
+
+/** Bytes of one cache of `size` objects: its length line, then the objects. */
+export function cacheBytes(size: number): number {
+  return CACHE_OBJS + size * CACHE_OBJ_BYTES;
+}
+
+/** Bytes from one lcore's cache to the next in MP_<name>: cacheBytes, rounded up to a cache line. */
+export function cacheStride(cacheSize: number): number {
+  return alignCeil(cacheBytes(cacheSize), CACHE_LINE_SIZE);
+}

@@ -11,9 +11,8 @@
  *
  * @see rte_mempool_ops, rte_mempool_register_ops in DPDK
  */
+import { alignPow2, ENOBUFS, ENOENT, RteError, wasmMemoryOf } from '@rtemem/eal-hugepage';
 import {
-  ENOBUFS,
-  ENOENT,
   Ring,
   RING_F_MC_HTS_DEQ,
   RING_F_MC_RTS_DEQ,
@@ -21,14 +20,12 @@ import {
   RING_F_MP_RTS_ENQ,
   RING_F_SC_DEQ,
   RING_F_SP_ENQ,
-  RteError,
   Stack,
   STACK_F_LF,
-  wasmMemoryOf,
 } from '@rtemem/ring';
 import { WasmRing } from '@rtemem/ring-wasm';
 import type { Mempool } from './mempool.js';
-import { MEMPOOL_MZ_PREFIX } from './layout.js';
+import { MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, MEMPOOL_MZ_PREFIX } from './layout.js';
 
 /**
  * A driver, as DPDK's rte_mempool_ops: one JS object per driver name.
@@ -98,6 +95,15 @@ export function findOps(name: string): MempoolOps | undefined {
   return registry.get(name);
 }
 
+/**
+ * The driver a pool created with `flags` gets unless told otherwise:
+ * ring_mp_mc, or ring_sp_* / ring_*_sc for SP_PUT / SC_GET, on the ring
+ * implementation DEFAULT_RING_IMPL names.
+ */
+export function defaultOpsName(flags: number): string {
+  return defaultRingOps((flags & MEMPOOL_F_SP_PUT) !== 0, (flags & MEMPOOL_F_SC_GET) !== 0);
+}
+
 /** Names of the drivers registered in this thread. */
 export function opsNames(): string[] {
   return [...registry.keys()];
@@ -106,12 +112,6 @@ export function opsNames(): string[] {
 /* ------------------------------------------------------------------ *
  * Ring drivers
  * ------------------------------------------------------------------ */
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
 
 // The per-handle Ring of a pool, attached from pool_data on first use: a
 // JS Ring, or for the wasm drivers a WasmRing wherever the ring's memory is
@@ -134,7 +134,7 @@ function ringOps(name: string, flags: number, wasm = false): MempoolOps {
     name,
     alloc(mp) {
       // The ring is made the same way for both implementations (the layout is theirs in common).
-      const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, nextPow2(mp.size + 1), mp.socketId, flags);
+      const ring = Ring.create(mp.eal, MEMPOOL_MZ_PREFIX + mp.name, alignPow2(mp.size + 1), mp.socketId, flags);
       mp.poolData = ring.memzone!.addr;
       mp.opsState = undefined;
     },

@@ -10,15 +10,35 @@ import {
   Mempool,
   MEMPOOL_CACHE_MAX_SIZE,
   MEMPOOL_F_NO_CACHE_ALIGN,
+  MEMPOOL_F_NO_IOVA_CONTIG,
+  MEMPOOL_F_NO_SPREAD,
   MEMPOOL_F_SC_GET,
   MEMPOOL_F_SP_PUT,
+  MEMPOOL_NAMESIZE,
+  CACHE_LINE_SIZE,
   type MempoolOps,
   Memzones,
   opsNames,
   registerOps,
   RteError,
 } from '../src/index.js';
-import { LCORES } from '../src/layout.js';
+import {
+  CACHE_OBJ_BYTES,
+  CACHE_OBJS,
+  cacheStride,
+  CHUNK_BYTES,
+  MAX_CHUNKS,
+  MEMPOOL_F_VALID,
+  MP_CACHES,
+  MP_CHUNK_TABLE,
+  OBJ_ALIGN_MIN,
+  OBJ_COOKIE_HI,
+  OBJ_HEADER_DEBUG,
+  OBJ_HEADER_PLAIN,
+  OBJ_IOVA_HI,
+  OBJ_TRAILER_DEBUG,
+  TRAILER_COOKIE_HI,
+} from '../src/layout.js';
 import { codeOf } from '@rtemem/testkit';
 import { ringOps } from './impl.js';
 
@@ -122,46 +142,112 @@ describe('Mempool (test_mempool.c)', () => {
     other.cleanup();
   });
 
-  it('follows the cache rule: flush the oldest half on overflow, refill half, big requests bypass', () => {
-    const mp = Mempool.create(eal, 'rule', 1024, 64, 64);
-    const cached = () => Number(/cache_count\[0\]=(\d+)/.exec(mp.dump())?.[1] ?? 0);
+  it.each(['an lcore cache', 'a user cache'])('%s follows the one cache rule: flush the oldest half on overflow, refill half, big requests bypass', (which) => {
+    const lcore = which === 'an lcore cache';
+    const mp = Mempool.create(eal, lcore ? 'rule' : 'urule', 1024, 64, lcore ? 64 : 0);
+    const user = lcore ? null : mp.cacheCreate(64);
+    const get = (out: Float64Array, n: number) => (user ? mp.genericGet(out, n, user) : mp.getBulk(out, n));
+    const put = (objs: Float64Array, n: number) => (user ? mp.genericPut(objs, n, user) : mp.putBulk(objs, n));
+    const cached = () => (user ? user.length : mp.cacheCounts()[0]!);
+    const a = new Float64Array(1);
     // A get the cache cannot serve refills it by half a cache (32): 31 stay.
-    const a = mp.get();
+    expect(get(a, 1)).toBe(0);
     expect(cached()).toBe(31);
     // Requests bigger than half a cache bypass it, both ways.
     const big = new Float64Array(40);
-    expect(mp.getBulk(big, 40)).toBe(0);
-    mp.putBulk(big, 40);
+    expect(get(big, 40)).toBe(0);
+    put(big, 40);
     expect(cached()).toBe(31);
-    mp.put(a);
+    put(a, 1);
     expect(cached()).toBe(32);
     // Fill the cache to its size: 64.
     const x = new Float64Array(32);
     const y = new Float64Array(32);
-    expect(mp.getBulk(x, 32)).toBe(0); // from the cache: 0 left
-    expect(mp.getBulk(y, 32)).toBe(0); // refill 32, hand them out: 0 left
+    expect(get(x, 32)).toBe(0); // from the cache: 0 left
+    expect(get(y, 32)).toBe(0); // refill 32, hand them out: 0 left
     expect(cached()).toBe(0);
-    mp.putBulk(x, 32);
-    mp.putBulk(y, 32);
+    put(x, 32);
+    put(y, 32);
     expect(cached()).toBe(64);
     // One more put: the oldest half (x) goes back to the driver first.
     const one = new Float64Array(1);
     expect(mp.genericGet(one, 1, null)).toBe(0);
-    mp.put(one[0]!);
+    put(one, 1);
     expect(cached()).toBe(33);
     // The newest stayed: the next gets are `one`, then y from its end.
-    expect(mp.get()).toBe(one[0]);
-    expect(mp.get()).toBe(y[31]);
-    mp.put(y[31]!);
-    mp.put(one[0]!);
+    const next = new Float64Array(1);
+    expect(get(next, 1)).toBe(0);
+    expect(next[0]).toBe(one[0]);
+    expect(get(next, 1)).toBe(0);
+    expect(next[0]).toBe(y[31]);
+    put(Float64Array.of(y[31]!, one[0]!), 2);
+    user?.flush();
     expect(mp.availCount()).toBe(1024);
     mp.audit();
   });
 
+  it('cacheCounts() gives each lcore\'s cache fill, the numbers dump() shows', () => {
+    const mp = Mempool.create(eal, 'counts', 256, 64, 32);
+    expect(mp.cacheCounts()).toEqual(new Uint32Array(MAX_LCORE));
+    const a = mp.get(); // refill by 16, one handed out: 15 stay
+    const other = Eal.attach(eal.workerData());
+    const lc = other.threadRegister();
+    expect(lc).not.toBe(0);
+    const mp2 = Mempool.lookup(other, 'counts')!;
+    const out = new Float64Array(16);
+    expect(mp2.getBulk(out, 16)).toBe(0); // refill by 16, all handed out
+    mp2.putBulk(out, 10); // 10 parked in lc's cache
+    const counts = mp.cacheCounts();
+    expect(counts.length).toBe(MAX_LCORE);
+    expect(counts[0]).toBe(15);
+    expect(counts[lc]).toBe(10);
+    expect(counts.reduce((s, v) => s + v, 0)).toBe(25);
+    const lines = [...mp.dump().matchAll(/cache_count\[(\d+)\]=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(lines).toEqual([
+      [0, 15],
+      [lc, 10],
+    ]);
+    // A snapshot: what the caller holds does not move with the caches.
+    mp.put(a);
+    expect(counts[0]).toBe(15);
+    expect(mp.cacheCounts()[0]).toBe(16);
+    expect(mp.availCount()).toBe(256 - 6);
+    mp2.putBulk(out.subarray(10), 6);
+    // A pool without caches counts nothing, whoever gets from it.
+    const bare = Mempool.create(eal, 'counts0', 16, 64, 0);
+    const held = bare.get();
+    expect(bare.cacheCounts()).toEqual(new Uint32Array(MAX_LCORE));
+    bare.put(held);
+    other.cleanup();
+  });
+
+  it('genericGet/genericPut refuse what is not a live cache of this pool before anything moves', () => {
+    const mp = Mempool.create(eal, 'ucheck', 64, 64, 0, 0, { debug: true });
+    const other = Mempool.create(eal, 'ucheck2', 64, 64, 0);
+    const cache = mp.cacheCreate(16);
+    const foreign = other.cacheCreate(16);
+    const held = new Float64Array(4);
+    expect(mp.genericGet(held, 4, null)).toBe(0);
+    const out = new Float64Array(4);
+    for (const junk of [{}, { size: 4, addr: 64 }, 'cache', 7, foreign]) {
+      expect(codeOf(() => mp.genericGet(out, 1, junk as never)), String(junk)).toBe('EINVAL');
+      expect(codeOf(() => mp.genericPut(held, 4, junk as never)), String(junk)).toBe('EINVAL');
+      expect(mp.inUseCount()).toBe(4);
+    }
+    cache.free();
+    expect(codeOf(() => mp.genericPut(held, 4, cache))).toBe('EINVAL');
+    expect(mp.inUseCount()).toBe(4);
+    // The debug cookies did not move either: each object goes back once, as handed out.
+    mp.putBulk(held, 4);
+    expect(mp.isFull()).toBe(true);
+    mp.audit();
+    foreign.free();
+  });
+
   it('aligns objects to 64 bytes, or 8 with NO_CACHE_ALIGN, and never lets them overlap', () => {
     for (const [flags, align] of [
-      [0, 64],
-      [MEMPOOL_F_NO_CACHE_ALIGN, 8],
+      [0, CACHE_LINE_SIZE],
+      [MEMPOOL_F_NO_CACHE_ALIGN, OBJ_ALIGN_MIN],
     ] as const) {
       const mp = Mempool.create(eal, `al${flags}`, 100, 17, 0, 0, { flags });
       const objs: number[] = [];
@@ -169,7 +255,7 @@ describe('Mempool (test_mempool.c)', () => {
       for (const o of objs) expect(o % align).toBe(0);
       objs.sort((a, b) => a - b);
       for (let i = 1; i < objs.length; i++) expect(objs[i]! - objs[i - 1]!).toBeGreaterThanOrEqual(17 + mp.headerSize);
-      if (align === 8) expect(mp.headerSize % 64).not.toBe(0);
+      if (align === OBJ_ALIGN_MIN) expect(mp.headerSize % CACHE_LINE_SIZE).not.toBe(0);
     }
   });
 
@@ -193,7 +279,7 @@ describe('Mempool (test_mempool.c)', () => {
     const bad: [string, () => unknown][] = [
       ['n 0', () => Mempool.create(eal, 'b', 0, 64)],
       ['eltSize 0', () => Mempool.create(eal, 'b', 16, 0)],
-      ['cacheSize 513', () => Mempool.create(eal, 'b', 1024, 64, 513)],
+      ['cacheSize 513', () => Mempool.create(eal, 'b', 1024, 64, MEMPOOL_CACHE_MAX_SIZE + 1)],
       ['cacheSize > n', () => Mempool.create(eal, 'b', 16, 64, 32)],
       ['an unknown flag', () => Mempool.create(eal, 'b', 16, 64, 0, 0, { flags: 0x100 })],
       ['a negative private size', () => Mempool.create(eal, 'b', 16, 64, 0, -1)],
@@ -201,7 +287,7 @@ describe('Mempool (test_mempool.c)', () => {
       ['an empty name', () => Mempool.create(eal, '', 16, 64)],
     ];
     for (const [what, fn] of bad) expect(codeOf(fn), what).toBe('EINVAL');
-    expect(codeOf(() => Mempool.create(eal, 'x'.repeat(26), 16, 64))).toBe('ENAMETOOLONG');
+    expect(codeOf(() => Mempool.create(eal, 'x'.repeat(MEMPOOL_NAMESIZE), 16, 64))).toBe('ENAMETOOLONG');
     expect(codeOf(() => Mempool.create(eal, 'b', 16, 64, 0, 0, { ops: 'no_such_driver' }))).toBe('ENOENT');
     expect(Mempool.lookup(eal, 'b')).toBeNull();
     Mempool.create(eal, 'dup', 16, 64);
@@ -286,7 +372,7 @@ describe('Mempool (test_mempool.c)', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
     mp.objIter((obj, idx) => expect(Memory.of(eal).bytes(obj, 1)[0]).toBe(idx));
     const priv = mp.privateData();
-    expect(priv % 64).toBe(0);
+    expect(priv % CACHE_LINE_SIZE).toBe(0);
     Memory.of(eal).bytes(priv, 100).fill(7); // the whole area is usable
     expect(mp.privateDataSize).toBe(100);
   });
@@ -318,8 +404,21 @@ describe('Mempool (test_mempool.c)', () => {
     mp.put(obj);
   });
 
-  it('keeps its local lcore count in step with the EAL', () => {
-    expect(LCORES).toBe(MAX_LCORE);
+  it('lays out one cache per lcore (MAX_LCORE of the EAL) before the private area; layout.ts holds literals that agree', () => {
+    for (const cacheSize of [0, 1, 64, MEMPOOL_CACHE_MAX_SIZE]) {
+      const mp = Mempool.create(eal, `lay${cacheSize}`, 1024, 64, cacheSize, 8);
+      expect(cacheStride(cacheSize) % CACHE_LINE_SIZE).toBe(0);
+      expect(cacheStride(cacheSize)).toBeGreaterThanOrEqual(CACHE_OBJS + cacheSize * CACHE_OBJ_BYTES);
+      expect(mp.privateData() - mp.memzone.addr).toBe(MP_CACHES + MAX_LCORE * cacheStride(cacheSize));
+      expect(mp.cacheCounts().length).toBe(MAX_LCORE);
+      mp.free();
+    }
+    // Derived literals, with the formula their comment gives.
+    expect(MP_CACHES).toBe(MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES);
+    expect(MEMPOOL_F_VALID).toBe(MEMPOOL_F_NO_SPREAD | MEMPOOL_F_NO_CACHE_ALIGN | MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET | MEMPOOL_F_NO_IOVA_CONTIG);
+    expect(OBJ_HEADER_PLAIN).toBe(OBJ_IOVA_HI + 4);
+    expect(OBJ_HEADER_DEBUG).toBe(OBJ_COOKIE_HI + 4);
+    expect(OBJ_TRAILER_DEBUG).toBe(TRAILER_COOKIE_HI + 4);
     const src = readFileSync(new URL('../src/layout.ts', import.meta.url), 'utf8');
     for (const [, name, value] of src.matchAll(/^export const (\w+) = ([^;]+);/gm)) expect(`${name} = ${value}`).toMatch(/= (-?\d+|0x[0-9a-f]+|'[^']*')$/);
   });
@@ -329,7 +428,7 @@ describe('debug cookies', () => {
   it('catch a double put, a foreign object and an overrun, naming pool and object', () => {
     const mp = Mempool.create(eal, 'dbg', 16, 32, 4, 0, { debug: true });
     expect(mp.debug).toBe(true);
-    expect(mp.trailerSize).toBe(8);
+    expect(mp.trailerSize).toBe(OBJ_TRAILER_DEBUG);
     const a = mp.get();
     mp.put(a);
     expect(() => mp.put(a)).toThrow(/mempool dbg: object 0x[0-9a-f]+ is already in the pool \(double put\)/);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
+import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, MEMPOOL_MZ_PREFIX, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
 import { ringOps } from './impl.js';
 
 const PEER = new URL('./fixtures/mempool-peer.mjs', import.meta.url);
@@ -74,7 +74,7 @@ describe('a mempool shared by threads and processes', () => {
     eals.push(eal);
     eal.threadUnregister(); // no lcore cache: every get and put reaches the ring
     const mp = Mempool.create(eal, 'rec', 64, 64, 0, 0, { ops: ringOps('ring_mt_hts') });
-    const ring = Ring.lookup(eal, 'MP_rec')!;
+    const ring = Ring.lookup(eal, `${MEMPOOL_MZ_PREFIX}rec`)!;
     const held = [mp.get(), mp.get(), mp.get(), mp.get()];
     for (const [side, n, dropped, released] of [
       ['prod', 3, 3, 0],

@@ -24,3 +24,4 @@ export {
   type ZcData,
 } from './ring.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';
+export { ringFlagNames, ringSyncNames } from './names.js';

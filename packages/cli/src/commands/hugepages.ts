@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultHugepageSize, hugepageInfo, hugepageMounts, numaNodes, parseSize, type HugepageInfo, type HugepageMount } from '@rtemem/mempool';
+import { defaultHugepageSize, hugepageInfo, hugepageMounts, numaNodes, parseSize, type HugepageInfo, type HugepageMount } from '@rtemem/eal-hugepage';
 import { CliError, EXIT_OK, type Io, UsageError } from '../errors.js';
 import { formatBytes, pageSizeOption } from '../format.js';
 import { table } from '../table.js';

@@ -5,38 +5,15 @@
  * It only reads: it claims no lcore and creates nothing.
  */
 import { parseArgs } from 'node:util';
-import {
-  BAD_IOVA,
-  Eal,
-  Heap,
-  type LcoreInfo,
-  Memory,
-  EXTERNAL_HEAP_MIN_SOCKET_ID,
-  Mempool,
-  Memzones,
-  flagNames,
-  Ring,
-  RING_F_EXACT_SZ,
-  RING_F_MC_HTS_DEQ,
-  RING_F_MC_RTS_DEQ,
-  RING_F_MP_HTS_ENQ,
-  RING_F_MP_RTS_ENQ,
-  RING_F_SC_DEQ,
-  RING_F_SP_ENQ,
-  RING_MZ_PREFIX,
-  RteError,
-  Stack,
-  STACK_F_LF,
-  STACK_MZ_PREFIX,
-} from '@rtemem/mempool';
+import { BAD_IOVA, Eal, hex, type LcoreInfo, RteError } from '@rtemem/eal-hugepage';
+import { EXTERNAL_HEAP_MIN_SOCKET_ID, Heap } from '@rtemem/malloc-heap';
+import { Mempool, MEMPOOL_MZ_PREFIX } from '@rtemem/mempool';
+import { Memory } from '@rtemem/memseg';
+import { flagNames, Memzones } from '@rtemem/memzone';
+import { Ring, RING_MZ_PREFIX, ringFlagNames, ringSyncNames, Stack, STACK_F_LF, STACK_MZ_PREFIX } from '@rtemem/ring';
 import { CliError, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from '../errors.js';
 import { formatBytes, percent } from '../format.js';
-import { hex } from '@rtemem/mempool';
 import { table } from '../table.js';
-
-// The memzone name prefix of a pool's header zone (rte_mempool's "MP_"); not
-// exported by @rtemem/mempool, and part of its shared layout, so stable.
-const MEMPOOL_MZ_PREFIX = 'MP_';
 
 /** The file prefix `rtemem info` attaches to by default (the EAL's default). */
 export const DEFAULT_FILE_PREFIX = 'rtemem';
@@ -227,34 +204,11 @@ function iovaText(iova: bigint): string | null {
   return iova === BAD_IOVA ? null : hex(iova);
 }
 
-function prodSync(flags: number): string {
-  if (flags & RING_F_SP_ENQ) return 'SP';
-  if (flags & RING_F_MP_RTS_ENQ) return 'MP RTS';
-  if (flags & RING_F_MP_HTS_ENQ) return 'MP HTS';
-  return 'MP';
-}
-
-function consSync(flags: number): string {
-  if (flags & RING_F_SC_DEQ) return 'SC';
-  if (flags & RING_F_MC_RTS_DEQ) return 'MC RTS';
-  if (flags & RING_F_MC_HTS_DEQ) return 'MC HTS';
-  return 'MC';
-}
-
-const RING_FLAG_NAMES: [number, string][] = [
-  [RING_F_SP_ENQ, 'SP_ENQ'],
-  [RING_F_SC_DEQ, 'SC_DEQ'],
-  [RING_F_EXACT_SZ, 'EXACT_SZ'],
-  [RING_F_MP_RTS_ENQ, 'MP_RTS_ENQ'],
-  [RING_F_MC_RTS_DEQ, 'MC_RTS_DEQ'],
-  [RING_F_MP_HTS_ENQ, 'MP_HTS_ENQ'],
-  [RING_F_MC_HTS_DEQ, 'MC_HTS_DEQ'],
-];
-
 /**
- * Per-lcore cache fill of a pool, from its dump (`cache_count[N]=M` lines;
- * Mempool has no per-lcore accessor), and the driver's count
- * (`common_pool_count=`).
+ * Per-lcore cache fill of a pool and the driver's count, read back from the
+ * text of `Mempool.dump()` (`cache_count[N]=M`, `common_pool_count=`).
+ * `rtemem info` itself reads `Mempool.cacheCounts()`; this is for dumps
+ * kept as text.
  */
 export function parseMempoolDump(dump: string): { caches: CacheFill[]; commonPoolCount: number } {
   const caches: CacheFill[] = [];
@@ -317,7 +271,15 @@ function mempoolReport(eal: Eal, poolName: string): MempoolReport | null {
     return { name: poolName, size: 0, available: 0, inUse: 0, cacheSize: 0, caches: [], cached: 0, commonPoolCount: 0, eltSize: 0, ops: '?', socketId: -1, flags: 0, error: (e as Error).message };
   }
   if (mp === null) return null;
-  const { caches, commonPoolCount } = parseMempoolDump(mp.dump());
+  const caches: CacheFill[] = [];
+  let cached = 0;
+  mp.cacheCounts().forEach((count, lcore) => {
+    if (count === 0) return;
+    caches.push({ lcore, count });
+    cached += count;
+  });
+  // availCount() is the driver's count plus every lcore cache (at most the
+  // pool's size), as rte_mempool_avail_count: the driver holds the rest.
   const available = mp.availCount();
   return {
     name: mp.name,
@@ -326,8 +288,8 @@ function mempoolReport(eal: Eal, poolName: string): MempoolReport | null {
     inUse: mp.size - available,
     cacheSize: mp.cacheSize,
     caches,
-    cached: caches.reduce((a, c) => a + c.count, 0),
-    commonPoolCount,
+    cached,
+    commonPoolCount: Math.max(0, available - cached),
     eltSize: mp.eltSize,
     ops: mp.opsName,
     socketId: mp.socketId,
@@ -386,6 +348,7 @@ export function collectInfo(eal: Eal): InfoReport {
         const r = section(`ring ${mz.name}`, notes, null, () => Ring.lookup(eal, mz.name.slice(RING_MZ_PREFIX.length)));
         if (r === null) continue;
         const count = r.count();
+        const sync = ringSyncNames(r.flags);
         rings.push({
           name: r.name,
           size: r.size,
@@ -394,9 +357,9 @@ export function collectInfo(eal: Eal): InfoReport {
           free: r.freeCount(),
           esize: r.esize,
           flags: r.flags,
-          prodSync: prodSync(r.flags),
-          consSync: consSync(r.flags),
-          flagNames: RING_FLAG_NAMES.filter(([bit]) => (r.flags & bit) !== 0).map(([, n]) => n),
+          prodSync: sync.prod,
+          consSync: sync.cons,
+          flagNames: ringFlagNames(r.flags),
         });
       } else if (mz.name.startsWith(STACK_MZ_PREFIX)) {
         const s = section(`stack ${mz.name}`, notes, null, () => Stack.lookup(eal, mz.name.slice(STACK_MZ_PREFIX.length)));
