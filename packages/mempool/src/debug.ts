@@ -87,7 +87,9 @@ export function audit(mp: Mempool, core: PoolCore, ops: MempoolOps): void {
     const len = core.cacheLen(lc);
     if (len > core.cacheSize) throw new RteError('EINVAL', `mempool ${mp.name}: lcore ${lc}'s cache holds ${len} objects, more than its size ${core.cacheSize}`);
   }
-  const driver = ops.getCount(mp);
+  // A pool created empty has no driver yet.
+  const state = core.word(MP_STATE);
+  const driver = state >= MP_STATE_ALLOCATED ? ops.getCount(mp) : 0;
   if (driver > mp.size) throw new RteError('EINVAL', `mempool ${mp.name}: the driver holds ${driver} objects, the pool has ${mp.size}`);
   if (core.word(MP_STATE) === MP_STATE_POPULATED && core.word(MP_POPULATED) !== mp.size) {
     throw new RteError('EINVAL', `mempool ${mp.name}: ${core.word(MP_POPULATED)} objects populated of ${mp.size}`);

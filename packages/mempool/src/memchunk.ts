@@ -6,20 +6,13 @@
  * must not overlap the pool's own header zone or chunks. Checked before
  * anything moves; bad memory gives RteError EINVAL.
  *
- * @see rte_mempool_populate_virt (its split into IOVA-contiguous runs) in DPDK rte_mempool.c
+ * @see rte_mempool_populate_virt in DPDK rte_mempool.c
  */
-import { BAD_IOVA, type Eal, RteError } from '@rtemem/eal-hugepage';
+import { RteError } from '@rtemem/eal-hugepage';
 import { Memory } from '@rtemem/memseg';
 import type { PoolCore } from './core.js';
 import { MP_CHUNKS } from './layout.js';
 import type { Mempool } from './mempool.js';
-
-/** One IOVA-contiguous run of memory (iova: of its start, BAD_IOVA when unknown). */
-export interface IovaRun {
-  addr: number;
-  len: number;
-  iova: bigint;
-}
 
 const WHAT_TO_DO =
   'give memory the EAL maps (a block from Heap.malloc, a memzone from Memzones.reserve, or an external list from Eal.registerExternalList), or let the pool take its own with populateDefault() or populateAnon()';
@@ -52,30 +45,4 @@ export function checkUserMemory(mp: Mempool, core: PoolCore, addr: number, len: 
 
 function overlaps(a: number, alen: number, b: number, blen: number): boolean {
   return a < b + blen && b < a + alen;
-}
-
-/**
- * [addr, addr+len) cut where its pages stop being IOVA-contiguous (one run
- * when the EAL does not know the IOVAs: rtemem counts such memory as
- * contiguous, as DPDK in IOVA-as-VA mode).
- */
-export function iovaRuns(eal: Eal, addr: number, len: number): IovaRun[] {
-  const mem = Memory.of(eal);
-  const page = eal.listOf(addr)!.pageSize;
-  const runs: IovaRun[] = [];
-  let off = 0;
-  while (off < len) {
-    const at = addr + off;
-    const iova = mem.virt2iova(at);
-    // To the end of this page, then page by page while the IOVAs follow on.
-    let run = Math.min(Math.ceil((at + 1) / page) * page - at, len - off);
-    while (off + run < len) {
-      const next = mem.virt2iova(at + run);
-      if (iova === BAD_IOVA ? next !== BAD_IOVA : next !== iova + BigInt(run)) break;
-      run = Math.min(run + page, len - off);
-    }
-    runs.push({ addr: at, len: run, iova });
-    off += run;
-  }
-  return runs;
 }

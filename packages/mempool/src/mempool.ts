@@ -255,13 +255,14 @@ export class Mempool {
 
   /**
    * Adds the objects that fit in your memory [addr, addr+len) (up to the
-   * pool's n), one chunk per IOVA-contiguous run of it; call again with more
-   * memory until the pool is full. The memory must be memory the EAL maps
+   * pool's n) as one chunk (objects never straddle pages that are not
+   * IOVA-contiguous); call again with more memory until the pool is full. The memory must be memory the EAL maps
    * (a heap block, a memzone, an external list), so that every thread and
    * process finds the objects; it stays yours: free it after the pool.
    * Returns the objects added (0: too small for one). Throws EINVAL (memory
    * the EAL does not map, or that overlaps the pool's), ENOSPC (pool full;
-   * DPDK's populate_virt returns 0 there, its populate_iova -ENOSPC).
+   * DPDK's populate_virt returns 0 there, its populate_iova -ENOSPC),
+   * ENOMEM (the pool's 64 chunks used).
    * @see rte_mempool_populate_virt
    */
   populateVirt(addr: number, len: number): number {

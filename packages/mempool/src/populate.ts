@@ -10,7 +10,7 @@
  * - populateDefault: memzones MP_<name>_<i> of the pool's own;
  * - populateAnon: heap blocks of the pool's own (EAL memory in no memzone);
  * - populateVirt / populateIova: the caller's memory, which must be memory
- *   the EAL maps (memseg.ts checks it) and stays the caller's.
+ *   the EAL maps (memchunk.ts checks it) and stays the caller's.
  *
  * @see rte_mempool_populate_default, _populate_iova, _populate_virt, _populate_anon, rte_mempool_obj_iter, rte_mempool_mem_iter in DPDK rte_mempool.c
  */
@@ -39,7 +39,7 @@ import {
   MP_TOTAL_ELT,
   OBJ_ALIGN_MIN,
 } from './layout.js';
-import { checkUserMemory, iovaRuns } from './memchunk.js';
+import { checkUserMemory } from './memchunk.js';
 import type { Mempool } from './mempool.js';
 import type { MempoolOps } from './ops.js';
 
@@ -153,26 +153,31 @@ export function populateDefault(mp: Mempool, core: PoolCore, ops: MempoolOps): n
 }
 
 /**
- * Adds the objects that fit in the caller's memory [addr, addr+len), one
- * chunk per IOVA-contiguous run of it (one chunk when IOVAs are unknown or
- * the pool has MEMPOOL_F_NO_IOVA_CONTIG). Returns the objects added (0:
- * too small for one). Throws EINVAL for memory the EAL does not map,
- * ENOSPC when the pool is full already.
+ * Adds the objects that fit in the caller's memory [addr, addr+len), as one
+ * chunk; objects skip page boundaries whose pages are not IOVA-contiguous
+ * (unless MEMPOOL_F_NO_IOVA_CONTIG), as in populateDefault's memzones. The
+ * chunk's IOVA is that of its start when the whole chunk is IOVA-contiguous,
+ * else BAD_IOVA. (DPDK records one chunk per contiguous run instead; the
+ * chunk table here is in shared memory and of fixed size, and 4 KiB pages
+ * would need one chunk each.) Returns the objects added (0: too small for
+ * one). Throws EINVAL for memory the EAL does not map, ENOSPC when the
+ * pool is full already, ENOMEM when its chunk table is.
  */
 export function populateVirt(mp: Mempool, core: PoolCore, ops: MempoolOps, addr: number, len: number): number {
   checkUserMemory(mp, core, addr, len);
   checkRoom(mp, core);
-  const runs = (mp.flags & MEMPOOL_F_NO_IOVA_CONTIG) !== 0 ? [{ addr, len, iova: BAD_IOVA }] : iovaRuns(mp.eal, addr, len);
-  if (core.word(MP_CHUNKS) + runs.length > MAX_CHUNKS) {
-    throw new RteError('ENOMEM', `mempool ${mp.name} records at most ${MAX_CHUNKS} memory chunks; this memory is ${runs.length} IOVA-contiguous runs and the pool has ${core.word(MP_CHUNKS)}: give fewer, larger pieces (or create the pool with MEMPOOL_F_NO_IOVA_CONTIG)`);
-  }
+  checkChunkRoom(mp, core);
+  const mem = Memory.of(mp.eal);
+  const iova = (mp.flags & MEMPOOL_F_NO_IOVA_CONTIG) === 0 && mem.isIovaContig(addr, len) ? mem.virt2iova(addr) : BAD_IOVA;
   allocOnce(mp, core, ops);
-  let added = 0;
-  for (const r of runs) {
-    if (core.word(MP_POPULATED) >= mp.size) break;
-    added += addChunk(mp, core, ops, r.addr, r.len, r.iova, false, CHUNK_KIND_USER);
+  return addChunk(mp, core, ops, addr, len, iova, false, CHUNK_KIND_USER);
+}
+
+/** ENOMEM when the chunk table is full. */
+function checkChunkRoom(mp: Mempool, core: PoolCore): void {
+  if (core.word(MP_CHUNKS) >= MAX_CHUNKS) {
+    throw new RteError('ENOMEM', `mempool ${mp.name} records at most ${MAX_CHUNKS} memory chunks and has them: give fewer, larger pieces`);
   }
-  return added;
 }
 
 /**
@@ -201,7 +206,7 @@ export function populateIova(mp: Mempool, core: PoolCore, ops: MempoolOps, addr:
     }
     given = false;
   }
-  if (core.word(MP_CHUNKS) >= MAX_CHUNKS) throw new RteError('ENOMEM', `mempool ${mp.name} records at most ${MAX_CHUNKS} memory chunks and has them: give fewer, larger pieces`);
+  checkChunkRoom(mp, core);
   allocOnce(mp, core, ops);
   return addChunk(mp, core, ops, addr, len, iova, given, CHUNK_KIND_USER);
 }
