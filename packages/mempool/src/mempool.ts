@@ -57,12 +57,7 @@ export interface MempoolCreateOptions {
   poolInit?: (mp: Mempool) => void;
   /** Cookies in object headers and trailers, checked on every get and put (default: RTEMEM_MEMPOOL_DEBUG=1). */
   debug?: boolean;
-  /**
-   * Count gets and puts per lcore in shared memory, read with stats()
-   * (default: RTEMEM_MEMPOOL_STATS=1). Such a pool takes the cache's slow
-   * path on every call; a pool without stats pays nothing.
-   * @see RTE_LIBRTE_MEMPOOL_STATS
-   */
+  /** Count gets and puts per lcore in shared memory, see stats() (default: RTEMEM_MEMPOOL_STATS=1). @see RTE_LIBRTE_MEMPOOL_STATS */
   stats?: boolean;
 }
 
@@ -254,48 +249,27 @@ export class Mempool {
   }
 
   /**
-   * Adds the objects that fit in your memory [addr, addr+len) (up to the
-   * pool's n) as one chunk (objects never straddle pages that are not
-   * IOVA-contiguous); call again with more memory until the pool is full. The memory must be memory the EAL maps
-   * (a heap block, a memzone, an external list), so that every thread and
-   * process finds the objects; it stays yours: free it after the pool.
-   * Returns the objects added (0: too small for one). Throws EINVAL (memory
-   * the EAL does not map, or that overlaps the pool's), ENOSPC (pool full;
-   * DPDK's populate_virt returns 0 there, its populate_iova -ENOSPC),
-   * ENOMEM (the pool's 64 chunks used).
+   * Adds the objects that fit in your memory [addr, addr+len), memory the
+   * EAL maps, as one chunk (it stays yours); call again until the pool is
+   * full. Returns the objects added. EINVAL (memory not the EAL's, or the
+   * pool's), ENOSPC (full), ENOMEM (64 chunks). See populate.ts.
    * @see rte_mempool_populate_virt
    */
   populateVirt(addr: number, len: number): number {
     return populateVirt(this, this.#core, this.#baseOps, addr, len);
   }
 
-  /**
-   * populateVirt for one chunk whose IOVA you give (BAD_IOVA: unknown).
-   * Where the EAL knows the memory's IOVAs, `iova` must be them (EINVAL
-   * otherwise); where it does not, the objects' IOVAs are `iova` plus their
-   * offset. @see rte_mempool_populate_iova
-   */
+  /** populateVirt with the chunk's IOVA given (BAD_IOVA: unknown); it must agree with the EAL's where known. @see rte_mempool_populate_iova */
   populateIova(addr: number, iova: bigint, len: number): number {
     return populateIova(this, this.#core, this.#baseOps, addr, iova, len);
   }
 
-  /**
-   * Populates an empty pool from blocks of the EAL's heap (memory in no
-   * memzone, freed with the pool), the rtemem form of DPDK's anonymous
-   * mapping: every thread and process sees the objects. Returns the
-   * objects added. Throws EINVAL when the pool has memory chunks already,
-   * ENOMEM (pool left empty) when the heap runs out.
-   * @see rte_mempool_populate_anon
-   */
+  /** Fills an empty pool from EAL heap blocks of its own (no memzone; freed with it). EINVAL once it has chunks. @see rte_mempool_populate_anon */
   populateAnon(): number {
     return populateAnon(this, this.#core, this.#baseOps);
   }
 
-  /**
-   * Calls `fn(addr, len, iova)` for every memory chunk the pool was
-   * populated with, in order (iova: BAD_IOVA when unknown); returns how
-   * many. @see rte_mempool_mem_iter
-   */
+  /** Calls `fn(addr, len, iova)` per memory chunk, in order; returns how many. @see rte_mempool_mem_iter */
   memIter(fn: (addr: number, len: number, iova: bigint) => void): number {
     return memIter(this.#core, fn);
   }
@@ -548,10 +522,7 @@ export class Mempool {
     return this.availCount() === 0;
   }
 
-  /**
-   * The pool's statistics summed over every lcore, thread and process, or
-   * null for a pool created without `stats`. @see rte_mempool_dump (stats), RTE_LIBRTE_MEMPOOL_STATS
-   */
+  /** Statistics summed over every lcore, thread and process; null without `stats`. @see rte_mempool_dump, RTE_LIBRTE_MEMPOOL_STATS */
   stats(): MempoolStats | null {
     return this.#stats === null ? null : this.#stats.read();
   }

@@ -97,16 +97,17 @@ function checkRoom(mp: Mempool, core: PoolCore): void {
 /**
  * Records memory [addr, addr+len) as the next chunk, lays out as many of
  * the missing objects as fit in it and hands them to the driver. Returns
- * the objects added; 0 (and no chunk recorded) when not one fits. The
- * caller checked that a chunk entry is free. `iovaGiven`: the objects'
+ * the objects added; 0 (and no chunk recorded, unless keepEmpty: memory
+ * the pool owns stays recorded, to be given back with the pool) when not
+ * one fits. The caller checked that a chunk entry is free. `iovaGiven`: the objects'
  * IOVAs are `iova` plus their offset (populateIova), else the EAL's.
  */
-function addChunk(mp: Mempool, core: PoolCore, ops: MempoolOps, addr: number, len: number, iova: bigint, iovaGiven: boolean, kind: number): number {
+function addChunk(mp: Mempool, core: PoolCore, ops: MempoolOps, addr: number, len: number, iova: bigint, iovaGiven: boolean, kind: number, keepEmpty = false): number {
   const c = core.word(MP_CHUNKS);
   const first = core.word(MP_POPULATED);
   core.setChunk(c, addr, len, iova, iovaGiven, kind);
   const placed = fillChunk(mp, core, ops, c, mp.size - first);
-  if (placed === 0) {
+  if (placed === 0 && !keepEmpty) {
     core.clearChunk(c);
     return 0;
   }
@@ -144,10 +145,10 @@ export function populateDefault(mp: Mempool, core: PoolCore, ops: MempoolOps): n
       per = Math.max(1, per >> 1);
       continue;
     }
-    if (addChunk(mp, core, ops, mz.addr, mz.len, iova.virt2iova(mz.addr), false, CHUNK_KIND_ZONE) === 0) {
-      zones.free(mz);
-      populateFailed(mp, core, ops, `a chunk of ${mz.len} bytes held no object`);
-    }
+    // A small zone may hold no object when its pages are not IOVA-contiguous
+    // where an object would cross them: it stays the pool's (given back with
+    // it) and the next zone lies elsewhere; MAX_CHUNKS bounds the tries.
+    addChunk(mp, core, ops, mz.addr, mz.len, iova.virt2iova(mz.addr), false, CHUNK_KIND_ZONE, true);
   }
   return n;
 }
@@ -237,10 +238,7 @@ export function populateAnon(mp: Mempool, core: PoolCore, ops: MempoolOps): numb
     }
     // The heap gives at least `bytes`; skips at page boundaries may leave
     // objects for the next block.
-    if (addChunk(mp, core, ops, addr, bytes, mem.virt2iova(addr), false, CHUNK_KIND_HEAP) === 0) {
-      heap.free(addr);
-      populateFailed(mp, core, ops, `a heap block of ${bytes} bytes held no object`);
-    }
+    addChunk(mp, core, ops, addr, bytes, mem.virt2iova(addr), false, CHUNK_KIND_HEAP, true);
   }
   return mp.size;
 }

@@ -160,12 +160,18 @@ export class StatsCounter {
 
 /**
  * `ops` with its enqueues and dequeues counted as the common pool's
- * (put_common_pool_*, get_common_pool_*); everything else is `ops`' own
- * (the wrapper's prototype). Only pools with statistics use it.
+ * (put_common_pool_*, get_common_pool_*); everything else is `ops`' own.
+ * Only pools with statistics use it.
  * @see rte_mempool_ops_enqueue_bulk, rte_mempool_ops_dequeue_bulk in DPDK rte_mempool.h
  */
 export function countingOps(ops: MempoolOps, st: StatsCounter): MempoolOps {
   const w = Object.create(ops) as MempoolOps;
+  // The driver's own calls run on the driver itself (a class instance with
+  // private fields would not accept the wrapper as `this`).
+  w.alloc = ops.alloc.bind(ops);
+  w.free = ops.free.bind(ops);
+  w.getCount = ops.getCount.bind(ops);
+  if (ops.recover !== undefined) w.recover = ops.recover.bind(ops);
   w.enqueue = (mp: Mempool, objs: ArrayLike<number>, n: number): number => {
     const r = ops.enqueue(mp, objs, n);
     if (r === 0) {

@@ -395,6 +395,32 @@ describe.skipIf(skipWithoutNative)('populating from hugepage memory', () => {
   });
 });
 
+describe.skipIf(skipWithoutNative)('populateDefault on 4 KiB pages that are not IOVA-contiguous', () => {
+  it(nativeTitle('fills the pool over several memzones (one may hold no object: it stays recorded and is given back), objects never straddle such pages'), () => {
+    const e2 = Eal.init({ backend: 'anonymous', filePrefix: uniquePrefix('mpdflt'), memory: 64 * MiB });
+    try {
+      const mem = Memory.of(e2);
+      const zonesBefore = Memzones.of(e2).count();
+      for (const name of ['d1', 'd2', 'd3', 'd4']) {
+        const mp = Mempool.create(e2, name, 1024, 2048, 256);
+        expect(mp.availCount()).toBe(1024);
+        let objs = 0;
+        mp.objIter((o) => {
+          objs++;
+          expect(mem.isIovaContig(o - mp.headerSize, 2112)).toBe(true);
+        });
+        expect(objs).toBe(1024);
+        expect(mp.memIter(() => {})).toBeLessThanOrEqual(MAX_CHUNKS);
+        mp.audit();
+      }
+      for (const name of ['d1', 'd2', 'd3', 'd4']) Mempool.lookup(e2, name)!.free();
+      expect(Memzones.of(e2).count()).toBe(zonesBefore);
+    } finally {
+      e2.cleanup();
+    }
+  });
+});
+
 // The owners recorded: memzones and heap blocks are the pool's, a caller's memory is not.
 it('records who owns each chunk (layout)', () => {
   expect(new Set([CHUNK_KIND_ZONE, CHUNK_KIND_HEAP, CHUNK_KIND_USER]).size).toBe(3);

@@ -102,6 +102,22 @@ describe('mempool statistics (RTE_LIBRTE_MEMPOOL_STATS as an option)', () => {
     mp.audit();
   });
 
+  it.each(['stack', 'lf_stack', ringOps('ring_sp_sc'), ringOps('ring_mt_hts')])('count the same on driver %s, and audit clean', (ops) => {
+    const mp = Mempool.create(eal, `drv${ops}`, 128, 64, 16, 0, { stats: true, ops });
+    const out = new Float64Array(40);
+    expect(mp.getBulk(out, 40)).toBe(0); // above half a cache: straight from the driver
+    mp.putBulk(out, 40);
+    expect(mp.getBulk(out, 4)).toBe(0); // refill 8, serve 4
+    mp.putBulk(out, 4);
+    const s = mp.stats()!;
+    expect([s.getSuccessObjs, s.putObjs, s.getCommonPoolBulk, s.getCommonPoolObjs, s.putCommonPoolObjs]).toEqual([44, 44, 2, 48, 40]);
+    expect(mp.availCount()).toBe(128);
+    mp.audit();
+    const r = mp.recover();
+    expect(r).toEqual({ dropped: 0, released: 0 });
+    mp.free();
+  });
+
   it('count through a user cache and genericGet/genericPut', () => {
     const mp = Mempool.create(eal, 'user', 64, 64, 0, 0, { stats: true });
     const c = mp.cacheCreate(16);
