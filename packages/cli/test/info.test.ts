@@ -32,11 +32,11 @@ afterEach(async () => {
   await Promise.all(peers.splice(0).map((p) => within(p.close(), 15_000, 'primary exit').catch(() => p.kill())));
 });
 
-async function startPrimary(opts: { bare?: boolean; userDriver?: boolean } = {}): Promise<{ peer: Peer; prefix: string; state: PrimaryState }> {
+async function startPrimary(opts: { bare?: boolean; userDriver?: boolean; statsPool?: boolean } = {}): Promise<{ peer: Peer; prefix: string; state: PrimaryState }> {
   const prefix = uniquePrefix('info');
   const peer = await Peer.child(PRIMARY);
   peers.push(peer);
-  let state = await peer.call<PrimaryState>('init', { filePrefix: prefix, bare: opts.bare === true, userDriver: opts.userDriver === true });
+  let state = await peer.call<PrimaryState>('init', { filePrefix: prefix, bare: opts.bare === true, userDriver: opts.userDriver === true, statsPool: opts.statsPool === true });
   if (!opts.bare) {
     // A second lcore (a worker thread of the primary) takes 20 objects and gives 4 back.
     const w = await peer.call<{ lcore: number; held: number }>('worker', { gets: 20, puts: 4 });
@@ -181,6 +181,21 @@ describe.skipIf(skipWithoutNative)(nativeTitle('rtemem info'), () => {
     const after = await peer.call<PrimaryState>('state');
     expect(after.areas).toEqual([]);
     expect(after.lcores).toEqual(before.lcores);
+  });
+
+  it('a pool created with stats: its statistics in the text (a table of their own) and in --json; pools without stats show none', async () => {
+    const { peer, prefix } = await startPrimary({ statsPool: true });
+    const stats = await peer.call<InfoReport['mempools'][number]['stats']>('poolStats', { pool: 'counted' });
+    expect(stats).toMatchObject({ putBulk: 2, putObjs: 2, getSuccessBulk: 1, getSuccessObjs: 5, getFailBulk: 1, getFailObjs: 100 });
+    const r = rtemem(['info', '--file-prefix', prefix]);
+    expect(r.status, r.stderr).toBe(0);
+    const sec = sectionOf(r.stdout, 'Mempool statistics');
+    expect(sec[1]).toMatch(/^\s*name\s+put bulk\s+put objs\s+get ok bulk\s+get ok objs\s+get fail bulk\s+get fail objs/);
+    expect(row(sec, 'counted')).toEqual(['counted', '2', '2', '1', '5', '1', '100', String(stats!.putCommonPoolObjs), String(stats!.getCommonPoolObjs), '0:2/5']);
+    expect(sec.some((l) => l.trim().startsWith('msgs'))).toBe(false);
+    const j = JSON.parse(rtemem(['info', '--file-prefix', prefix, '--json']).stdout) as InfoReport;
+    expect(j.mempools.find((m) => m.name === 'counted')!.stats).toEqual(stats);
+    expect(j.mempools.find((m) => m.name === 'msgs')!.stats).toBeUndefined();
   });
 
   it('a pool on a driver this process does not have: a note, and every other pool still shown', async () => {

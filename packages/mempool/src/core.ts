@@ -6,13 +6,18 @@
  *
  * @see struct rte_mempool in DPDK rte_mempool.h
  */
-import { MAX_LCORE, type MemsegListMap } from '@rtemem/eal-hugepage';
+import { iovaFromWords, iovaToWords, MAX_LCORE, type MemsegListMap } from '@rtemem/eal-hugepage';
 import {
   CACHE_LEN,
   CHUNK_ADDR,
   CHUNK_BYTES,
   CHUNK_COUNT,
   CHUNK_FIRST,
+  CHUNK_IOVA_GIVEN,
+  CHUNK_IOVA_HI,
+  CHUNK_IOVA_LO,
+  CHUNK_KIND,
+  CHUNK_LEN,
   MP_CACHE_SIZE,
   MP_CACHE_STRIDE,
   MP_CACHES,
@@ -78,9 +83,14 @@ export class PoolCore {
     return this.base + MP_CHUNK_TABLE + c * CHUNK_BYTES;
   }
 
-  /** Address of chunk `c`'s first element. */
+  /** Start of the memory chunk `c` was given (its elements start there, aligned up). */
   chunkAddr(c: number): number {
     return this.f64[(this.#chunk(c) + CHUNK_ADDR) >> 3]!;
+  }
+
+  /** Bytes of memory chunk `c` was given. */
+  chunkLen(c: number): number {
+    return this.f64[(this.#chunk(c) + CHUNK_LEN) >> 3]!;
   }
 
   /** Objects in chunk `c`. */
@@ -93,10 +103,47 @@ export class PoolCore {
     return this.u32[(this.#chunk(c) + CHUNK_FIRST) >> 2]!;
   }
 
-  setChunk(c: number, addr: number, count: number, first: number): void {
+  /** IOVA of chunk `c`'s start, BAD_IOVA when unknown. */
+  chunkIova(c: number): bigint {
+    const e = this.#chunk(c);
+    return iovaFromWords(this.u32[(e + CHUNK_IOVA_LO) >> 2]!, this.u32[(e + CHUNK_IOVA_HI) >> 2]!);
+  }
+
+  /** CHUNK_KIND_* of chunk `c`. */
+  chunkKind(c: number): number {
+    return this.u32[(this.#chunk(c) + CHUNK_KIND) >> 2]!;
+  }
+
+  /** True when chunk `c`'s object IOVAs come from its own IOVA (populateIova) rather than the EAL's. */
+  chunkIovaGiven(c: number): boolean {
+    return this.u32[(this.#chunk(c) + CHUNK_IOVA_GIVEN) >> 2] === 1;
+  }
+
+  /** Writes chunk-table entry `c` (kind last: an entry with a kind owns its memory). */
+  setChunk(c: number, addr: number, len: number, iova: bigint, iovaGiven: boolean, kind: number): void {
     const e = this.#chunk(c);
     this.f64[(e + CHUNK_ADDR) >> 3] = addr;
+    this.f64[(e + CHUNK_LEN) >> 3] = len;
+    this.u32[(e + CHUNK_COUNT) >> 2] = 0;
+    this.u32[(e + CHUNK_FIRST) >> 2] = 0;
+    const w = new Uint32Array(2);
+    iovaToWords(iova, w);
+    this.u32[(e + CHUNK_IOVA_LO) >> 2] = w[0]!;
+    this.u32[(e + CHUNK_IOVA_HI) >> 2] = w[1]!;
+    this.u32[(e + CHUNK_IOVA_GIVEN) >> 2] = iovaGiven ? 1 : 0;
+    this.u32[(e + CHUNK_KIND) >> 2] = kind;
+  }
+
+  /** Records the objects of chunk `c`, once placed. */
+  setChunkObjects(c: number, count: number, first: number): void {
+    const e = this.#chunk(c);
     this.u32[(e + CHUNK_COUNT) >> 2] = count;
     this.u32[(e + CHUNK_FIRST) >> 2] = first;
+  }
+
+  /** Clears entry `c` (CHUNK_KIND_NONE). */
+  clearChunk(c: number): void {
+    const e = this.#chunk(c);
+    this.list.u8.fill(0, e, e + CHUNK_BYTES);
   }
 }

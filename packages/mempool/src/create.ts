@@ -34,6 +34,8 @@ import {
   MP_SIZE,
   MP_SOCKET,
   MP_STATE,
+  MP_STATS,
+  MP_STATS_OFF,
   MP_STATE_ALLOCATED,
   MP_STATE_EMPTY,
   MP_STATE_FREED,
@@ -43,6 +45,7 @@ import {
   OBJ_HEADER_DEBUG,
   OBJ_HEADER_PLAIN,
   OBJ_TRAILER_DEBUG,
+  STATS_BYTES,
 } from './layout.js';
 import type { Mempool, MempoolCreateOptions } from './mempool.js';
 import type { MempoolOps } from './ops.js';
@@ -60,6 +63,8 @@ export interface HeaderSpec {
   /** Objects cache-line aligned (else OBJ_ALIGN_MIN). */
   cacheAlign: boolean;
   debug: boolean;
+  /** Statistics slots after the caches (RTE_LIBRTE_MEMPOOL_STATS). */
+  stats: boolean;
   opsName: string;
 }
 
@@ -71,7 +76,8 @@ export interface HeaderSpec {
  */
 export function writeHeader(eal: Eal, spec: HeaderSpec): Memzone {
   const stride = cacheStride(spec.cacheSize);
-  const privOff = MP_CACHES + MAX_LCORE * stride;
+  const statsOff = MP_CACHES + MAX_LCORE * stride;
+  const privOff = statsOff + (spec.stats ? STATS_BYTES : 0);
   const bytes = alignCeil(privOff + spec.privateDataSize, CACHE_LINE_SIZE);
   const mz = Memzones.of(eal).reserve(MEMPOOL_MZ_PREFIX + spec.name, bytes, spec.socket, 0, CACHE_LINE_SIZE);
   const list = eal.listOf(mz.addr)!;
@@ -94,6 +100,8 @@ export function writeHeader(eal: Eal, spec: HeaderSpec): Memzone {
   set(MP_DEBUG, spec.debug ? 1 : 0);
   set(MP_CACHE_STRIDE, stride);
   set(MP_PRIV_OFF, privOff);
+  set(MP_STATS, spec.stats ? 1 : 0);
+  set(MP_STATS_OFF, spec.stats ? statsOff : 0);
   list.writeString(base + MP_NAME, MP_NAME_LEN, spec.name);
   list.writeString(base + MP_OPS_NAME, MP_OPS_NAME_LEN, spec.opsName);
   set(MP_STATE, MP_STATE_EMPTY);
@@ -197,7 +205,7 @@ export function freePool(mp: Mempool, core: PoolCore, ops: MempoolOps): void {
   const state = core.word(MP_STATE);
   if (state === MP_STATE_FREED) return;
   if (state >= MP_STATE_ALLOCATED) ops.free(mp);
-  freeChunks(mp, core.word(MP_CHUNKS));
+  freeChunks(mp, core, core.word(MP_CHUNKS));
   core.setWord(MP_STATE, MP_STATE_FREED);
   Atomics.store(core.u32, (core.base + MP_MAGIC) >> 2, 0);
   Memzones.of(mp.eal).free(mp.memzone);

@@ -6,6 +6,7 @@
  * @see rte_mempool_check_cookies, rte_mempool_audit, rte_mempool_dump in DPDK rte_mempool.c
  */
 import { hex, type MemsegListMap, RteError } from '@rtemem/eal-hugepage';
+import { Memory } from '@rtemem/memseg';
 import type { PoolCore } from './core.js';
 import {
   COOKIE_FREE_HI,
@@ -14,6 +15,10 @@ import {
   COOKIE_TRAILER_LO,
   COOKIE_USED_HI,
   COOKIE_USED_LO,
+  CHUNK_KIND_HEAP,
+  CHUNK_KIND_USER,
+  CHUNK_KIND_ZONE,
+  MAX_CHUNKS,
   MP_CHUNKS,
   MP_POPULATED,
   MP_STATE,
@@ -82,11 +87,14 @@ export function audit(mp: Mempool, core: PoolCore, ops: MempoolOps): void {
     const len = core.cacheLen(lc);
     if (len > core.cacheSize) throw new RteError('EINVAL', `mempool ${mp.name}: lcore ${lc}'s cache holds ${len} objects, more than its size ${core.cacheSize}`);
   }
-  const driver = ops.getCount(mp);
+  // A pool created empty has no driver yet.
+  const state = core.word(MP_STATE);
+  const driver = state >= MP_STATE_ALLOCATED ? ops.getCount(mp) : 0;
   if (driver > mp.size) throw new RteError('EINVAL', `mempool ${mp.name}: the driver holds ${driver} objects, the pool has ${mp.size}`);
   if (core.word(MP_STATE) === MP_STATE_POPULATED && core.word(MP_POPULATED) !== mp.size) {
     throw new RteError('EINVAL', `mempool ${mp.name}: ${core.word(MP_POPULATED)} objects populated of ${mp.size}`);
   }
+  auditChunks(mp, core);
   if (core.debug) {
     mp.objIter((obj) => {
       const list = mp.eal.listOf(obj - mp.headerSize)!;
@@ -96,6 +104,24 @@ export function audit(mp: Mempool, core: PoolCore, ops: MempoolOps): void {
       if (!trailerIntact(list, off, mp)) objError(mp, obj, 'has a corrupt trailer cookie');
     });
   }
+}
+
+// The chunk table: every chunk's memory mapped here, objects counted once.
+function auditChunks(mp: Mempool, core: PoolCore): void {
+  const chunks = core.word(MP_CHUNKS);
+  if (chunks > MAX_CHUNKS) throw new RteError('EINVAL', `mempool ${mp.name}: ${chunks} memory chunks recorded, at most ${MAX_CHUNKS} fit`);
+  const mem = Memory.of(mp.eal);
+  let objects = 0;
+  for (let c = 0; c < chunks; c++) {
+    const kind = core.chunkKind(c);
+    if (kind !== CHUNK_KIND_ZONE && kind !== CHUNK_KIND_HEAP && kind !== CHUNK_KIND_USER) throw new RteError('EINVAL', `mempool ${mp.name}: memory chunk ${c} has no owner (kind ${kind})`);
+    if (!mem.isBacked(core.chunkAddr(c), core.chunkLen(c))) {
+      throw new RteError('EINVAL', `mempool ${mp.name}: memory chunk ${c} (${hex(core.chunkAddr(c))}, +${core.chunkLen(c)}) is not mapped in this thread`);
+    }
+    if (core.chunkFirst(c) !== objects) throw new RteError('EINVAL', `mempool ${mp.name}: memory chunk ${c} starts at object ${core.chunkFirst(c)}, not ${objects}`);
+    objects += core.chunkCount(c);
+  }
+  if (objects !== core.word(MP_POPULATED)) throw new RteError('EINVAL', `mempool ${mp.name}: its memory chunks hold ${objects} objects, ${core.word(MP_POPULATED)} were populated`);
 }
 
 /** The pool's header, driver, caches per lcore and counts, as DPDK prints them. */
@@ -130,5 +156,21 @@ export function dump(mp: Mempool, core: PoolCore, ops: MempoolOps): string {
   const driver = core.word(MP_STATE) >= MP_STATE_ALLOCATED ? ops.getCount(mp) : 0;
   const avail = Math.min(mp.size, driver + cached);
   lines.push(`  common_pool_count=${driver}`, `  avail_count=${avail}`, `  in_use_count=${mp.size - avail}`);
+  const st = mp.stats();
+  if (st !== null) {
+    lines.push(
+      '  stats:',
+      `    put_bulk=${st.putBulk}`,
+      `    put_objs=${st.putObjs}`,
+      `    put_common_pool_bulk=${st.putCommonPoolBulk}`,
+      `    put_common_pool_objs=${st.putCommonPoolObjs}`,
+      `    get_common_pool_bulk=${st.getCommonPoolBulk}`,
+      `    get_common_pool_objs=${st.getCommonPoolObjs}`,
+      `    get_success_bulk=${st.getSuccessBulk}`,
+      `    get_success_objs=${st.getSuccessObjs}`,
+      `    get_fail_bulk=${st.getFailBulk}`,
+      `    get_fail_objs=${st.getFailObjs}`,
+    );
+  }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@
 export * from '@rtemem/ring';
 export { Mempool, type MempoolCreateOptions } from './mempool.js';
 export { MempoolCache } from './cache.js';
+export type { MempoolStats, MempoolLcoreStats } from './stats.js';
 export {
   MEMPOOL_F_NO_SPREAD,
   MEMPOOL_F_NO_CACHE_ALIGN,

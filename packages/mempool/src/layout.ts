@@ -9,8 +9,9 @@
  * ```
  * MP_<name>
  *   0      header line: magic, sizes, flags, state, ops name, pool data
- *   256    chunk table: MAX_CHUNKS x 16 B
- *   1280   lcore caches: MAX_LCORE (of @rtemem/eal-hugepage) x cacheStride(cacheSize)
+ *   256    chunk table: MAX_CHUNKS x 48 B (address, length, IOVA, objects, owner)
+ *   3328   lcore caches: MAX_LCORE (of @rtemem/eal-hugepage) x cacheStride(cacheSize)
+ *   ...    statistics (pools created with stats): MAX_LCORE + 1 slots x 128 B
  *   ...    private area (privateDataSize bytes)
  *
  * element (in a chunk): header | object (eltSize) | trailer
@@ -70,8 +71,10 @@ export const MP_POPULATED = 44; // u32 objects added so far
 export const MP_CHUNKS = 48; // u32 chunks in the chunk table
 export const MP_DEBUG = 52; // u32 1: cookies are checked
 export const MP_CACHE_STRIDE = 56; // u32 bytes per lcore cache
+export const MP_STATS = 60; // u32 1: statistics are counted (RTE_LIBRTE_MEMPOOL_STATS at run time)
 export const MP_POOL_DATA = 64; // f64 driver state address (rte_mempool pool_data)
 export const MP_PRIV_OFF = 72; // u32 offset of the private area in this zone
+export const MP_STATS_OFF = 76; // u32 offset of the statistics slots in this zone (0: none)
 export const MP_NAME = 96; // 32 B utf-8, NUL padded
 export const MP_NAME_LEN = 32;
 export const MP_OPS_NAME = 128; // 32 B utf-8: the driver, found by name in every thread and process
@@ -83,20 +86,57 @@ export const MP_STATE_ALLOCATED = 2; // driver allocated
 export const MP_STATE_POPULATED = 3; // objects added
 export const MP_STATE_FREED = 4;
 
-/* Chunk table, 256..1279 */
+/* Chunk table, 256..3327: the memory the pool was populated with (rte_mempool_memhdr). */
 export const MP_CHUNK_TABLE = 256;
 export const MAX_CHUNKS = 64;
-export const CHUNK_BYTES = 16;
-export const CHUNK_ADDR = 0; // f64 address of the first element
-export const CHUNK_COUNT = 8; // u32 objects in the chunk
-export const CHUNK_FIRST = 12; // u32 index of its first object
+export const CHUNK_BYTES = 48;
+export const CHUNK_ADDR = 0; // f64 start of the memory given (elements from there, aligned up)
+export const CHUNK_LEN = 8; // f64 bytes given
+export const CHUNK_COUNT = 16; // u32 objects in the chunk
+export const CHUNK_FIRST = 20; // u32 index of its first object
+export const CHUNK_IOVA_LO = 24; // u32 IOVA of CHUNK_ADDR; both halves IOVA_UNKNOWN: unknown
+export const CHUNK_IOVA_HI = 28; // u32
+export const CHUNK_KIND = 32; // u32 CHUNK_KIND_*: who owns the memory, how it is given back
+export const CHUNK_IOVA_GIVEN = 36; // u32 1: object IOVAs come from the chunk's IOVA (populateIova), not the EAL's
+/** No chunk (an entry being filled, or cleared). */
+export const CHUNK_KIND_NONE = 0;
+/** Memzone MP_<name>_<i> of the pool's own (populateDefault): freed with the pool. */
+export const CHUNK_KIND_ZONE = 1;
+/** A heap block of the pool's own (populateAnon): freed with the pool. */
+export const CHUNK_KIND_HEAP = 2;
+/** The caller's memory (populateVirt, populateIova): left to the caller. */
+export const CHUNK_KIND_USER = 3;
 
-/* Lcore caches, from 1280: per lcore a length then the objects (a LIFO). */
-export const MP_CACHES = 1280; // MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES
+/* Lcore caches, from 3328: per lcore a length then the objects (a LIFO). */
+export const MP_CACHES = 3328; // MP_CHUNK_TABLE + MAX_CHUNKS * CHUNK_BYTES
 export const CACHE_LEN = 0; // u32 objects held
 export const CACHE_OBJS = 64; // f64 objects, oldest first
 /** Bytes per cached object (an f64 address). */
 export const CACHE_OBJ_BYTES = 8;
+
+/*
+ * Statistics (pools created with { stats: true }): one slot per lcore, then
+ * one shared by every thread without an lcore (updated with Atomics). Each
+ * counter is two u32 words, low then high (a carry out of the low word adds
+ * one to the high word), so that the shared slot can be counted atomically
+ * without BigInts; a slot is 128 B so that lcores never share a line.
+ */
+export const STATS_SLOT_BYTES = 128;
+/** Slots: MAX_LCORE lcores, then the shared one (its index is MAX_LCORE). */
+export const STATS_SLOTS = 129; // MAX_LCORE + 1
+export const STATS_BYTES = 16512; // STATS_SLOTS * STATS_SLOT_BYTES
+export const ST_PUT_BULK = 0; // put calls
+export const ST_PUT_OBJS = 8; // objects put
+export const ST_PUT_COMMON_BULK = 16; // enqueues on the driver (the common pool)
+export const ST_PUT_COMMON_OBJS = 24;
+export const ST_GET_COMMON_BULK = 32; // successful dequeues from the driver
+export const ST_GET_COMMON_OBJS = 40;
+export const ST_GET_SUCCESS_BULK = 48; // get calls served
+export const ST_GET_SUCCESS_OBJS = 56;
+export const ST_GET_FAIL_BULK = 64; // get calls refused (-ENOENT / 0)
+export const ST_GET_FAIL_OBJS = 72;
+/** Counters per slot. */
+export const ST_COUNTERS = 10;
 
 /* Object header and trailer */
 export const OBJ_POOL = 0; // f64 address of the pool's header zone

@@ -37,10 +37,13 @@ import {
   MP_STATE_ALLOCATED,
   MP_STATE_EMPTY,
   MP_STATE_FREED,
+  MP_STATS,
+  MP_STATS_OFF,
   MP_TRAILER_SIZE,
 } from './layout.js';
 import { defaultOpsName, findOps, type MempoolOps } from './ops.js';
-import { objIter, populateDefault } from './populate.js';
+import { memIter, objIter, populateAnon, populateDefault, populateIova, populateVirt } from './populate.js';
+import { countingOps, type MempoolStats, StatsCounter } from './stats.js';
 
 /** Options of {@link Mempool.create}. */
 export interface MempoolCreateOptions {
@@ -54,6 +57,8 @@ export interface MempoolCreateOptions {
   poolInit?: (mp: Mempool) => void;
   /** Cookies in object headers and trailers, checked on every get and put (default: RTEMEM_MEMPOOL_DEBUG=1). */
   debug?: boolean;
+  /** Count gets and puts per lcore in shared memory, see stats() (default: RTEMEM_MEMPOOL_STATS=1). @see RTE_LIBRTE_MEMPOOL_STATS */
+  stats?: boolean;
 }
 
 /**
@@ -80,7 +85,14 @@ export class Mempool {
   opsState: unknown = undefined;
 
   readonly #core: PoolCore;
+  /** The driver as the data path calls it (counted when the pool has stats). */
   #ops: MempoolOps;
+  /** The driver itself: populating and freeing. */
+  #baseOps: MempoolOps;
+  /** Statistics counter, null for a pool without stats. */
+  readonly #stats: StatsCounter | null;
+  /** Debug or stats: every call takes the slow path, where they are checked and counted. */
+  readonly #noFast: boolean;
   /* The data path's own copies (one load fewer per call than through #core). */
   readonly #u32: Uint32Array;
   readonly #f64: Float64Array;
@@ -113,7 +125,14 @@ export class Mempool {
     this.#half = Math.max(1, core.cacheSize >> 1);
     this.#nCaches = core.nCaches;
     this.#debug = core.debug;
-    this.#ops = Mempool.#resolveOps(this.opsName, this.name);
+    this.#stats = core.word(MP_STATS) !== 0 ? new StatsCounter(list.u32, core.base + core.word(MP_STATS_OFF), eal.lcoreCell) : null;
+    this.#noFast = this.#debug || this.#stats !== null;
+    this.#baseOps = Mempool.#resolveOps(this.opsName, this.name);
+    this.#ops = this.#counted(this.#baseOps);
+  }
+
+  #counted(ops: MempoolOps): MempoolOps {
+    return this.#stats === null ? ops : countingOps(ops, this.#stats);
   }
 
   static #resolveOps(name: string, pool: string): MempoolOps {
@@ -149,10 +168,11 @@ export class Mempool {
     socket: number = SOCKET_ID_ANY,
     flags = 0,
     debug = process.env.RTEMEM_MEMPOOL_DEBUG === '1',
+    stats = process.env.RTEMEM_MEMPOOL_STATS === '1',
   ): Mempool {
     checkCreate(name, n, eltSize, cacheSize, privateDataSize, flags);
     const cacheAlign = (flags & MEMPOOL_F_NO_CACHE_ALIGN) === 0;
-    const mz = writeHeader(eal, { name, n, eltSize, cacheSize, privateDataSize, socket, flags, cacheAlign, debug, opsName: defaultOpsName(flags) });
+    const mz = writeHeader(eal, { name, n, eltSize, cacheSize, privateDataSize, socket, flags, cacheAlign, debug, stats: stats === true, opsName: defaultOpsName(flags) });
     return handleFor(eal, mz);
   }
 
@@ -164,7 +184,8 @@ export class Mempool {
    */
   static create(eal: Eal, name: string, n: number, eltSize: number, cacheSize = 0, privateDataSize = 0, opts: MempoolCreateOptions = {}): Mempool {
     const debug = opts.debug ?? process.env.RTEMEM_MEMPOOL_DEBUG === '1';
-    return populateNew(Mempool.createEmpty(eal, name, n, eltSize, cacheSize, privateDataSize, opts.socket ?? SOCKET_ID_ANY, opts.flags ?? 0, debug), opts);
+    const stats = opts.stats ?? process.env.RTEMEM_MEMPOOL_STATS === '1';
+    return populateNew(Mempool.createEmpty(eal, name, n, eltSize, cacheSize, privateDataSize, opts.socket ?? SOCKET_ID_ANY, opts.flags ?? 0, debug, stats), opts);
   }
 
   /** The pool created under `name` by any thread or process, or null. @see rte_mempool_lookup */
@@ -187,7 +208,7 @@ export class Mempool {
 
   /** Frees the pool: its driver, its chunks and its header zone. @see rte_mempool_free */
   free(): void {
-    freePool(this, this.#core, this.#ops);
+    freePool(this, this.#core, this.#baseOps);
   }
 
   /* ------------------------------------------------------------------ *
@@ -204,7 +225,8 @@ export class Mempool {
     if (typeof name !== 'string' || Buffer.byteLength(name) >= MP_OPS_NAME_LEN) throw new RteError('EINVAL', 'a driver name is a string of 1 to 31 bytes');
     const ops = Mempool.#resolveOps(name, this.name);
     this.#core.list.writeString(this.#core.base + MP_OPS_NAME, MP_OPS_NAME_LEN, name);
-    this.#ops = ops;
+    this.#baseOps = ops;
+    this.#ops = this.#counted(ops);
   }
 
   /** The driver's shared state address (rte_mempool pool_data), set by the driver's alloc. */
@@ -223,7 +245,33 @@ export class Mempool {
    * chunks reserved so far are given back). @see rte_mempool_populate_default
    */
   populateDefault(): number {
-    return populateDefault(this, this.#core, this.#ops);
+    return populateDefault(this, this.#core, this.#baseOps);
+  }
+
+  /**
+   * Adds the objects that fit in your memory [addr, addr+len), memory the
+   * EAL maps, as one chunk (it stays yours); call again until the pool is
+   * full. Returns the objects added. EINVAL (memory not the EAL's, or the
+   * pool's), ENOSPC (full), ENOMEM (64 chunks). See populate.ts.
+   * @see rte_mempool_populate_virt
+   */
+  populateVirt(addr: number, len: number): number {
+    return populateVirt(this, this.#core, this.#baseOps, addr, len);
+  }
+
+  /** populateVirt with the chunk's IOVA given (BAD_IOVA: unknown); it must agree with the EAL's where known. @see rte_mempool_populate_iova */
+  populateIova(addr: number, iova: bigint, len: number): number {
+    return populateIova(this, this.#core, this.#baseOps, addr, iova, len);
+  }
+
+  /** Fills an empty pool from EAL heap blocks of its own (no memzone; freed with it). EINVAL once it has chunks. @see rte_mempool_populate_anon */
+  populateAnon(): number {
+    return populateAnon(this, this.#core, this.#baseOps);
+  }
+
+  /** Calls `fn(addr, len, iova)` per memory chunk, in order; returns how many. @see rte_mempool_mem_iter */
+  memIter(fn: (addr: number, len: number, iova: bigint) => void): number {
+    return memIter(this.#core, fn);
   }
 
   /* ------------------------------------------------------------------ *
@@ -331,7 +379,9 @@ export class Mempool {
       }
     }
     checkOut(out, n);
-    return getThrough(this, this.#ops, this.#arm(this.#lcore[0]!), out, n);
+    const r = getThrough(this, this.#ops, this.#arm(this.#lcore[0]!), out, n);
+    if (this.#stats !== null) this.#stats.get(r === 0, n);
+    return r;
   }
 
   /** Puts `n` objects back. @see rte_mempool_put_bulk */
@@ -346,10 +396,17 @@ export class Mempool {
       }
     }
     checkIn(this, objs, n);
+    if (this.#stats !== null) this.#stats.put(n);
     putThrough(this, this.#ops, this.#arm(this.#lcore[0]!), objs, n);
   }
 
   #getSlow(lc: number): number {
+    const obj = this.#getOne(lc);
+    if (this.#stats !== null) this.#stats.get(obj !== 0, 1);
+    return obj;
+  }
+
+  #getOne(lc: number): number {
     // Uncached, straight to a driver that takes single objects (checked first:
     // arming is for the cached path).
     if (lc >= this.#nCaches && !this.#debug) {
@@ -362,6 +419,7 @@ export class Mempool {
 
   #putSlow(obj: number, lc: number): void {
     if (!(typeof obj === 'number' && obj > 0)) badObject(this, obj, 0);
+    if (this.#stats !== null) this.#stats.put(1);
     if (lc >= this.#nCaches && !this.#debug) {
       const ops = this.#ops;
       if (ops.enqueueOne !== undefined) {
@@ -379,7 +437,7 @@ export class Mempool {
   // for it when it has one and the pool is not in debug mode.
   #arm(lc: number): ObjCache | null {
     const c = this.#caches.of(lc);
-    if (c !== null && !this.#debug) {
+    if (c !== null && !this.#noFast) {
       this.#fastLc = lc;
       this.#fastLen = c.lenWord;
       this.#fastObjs = c.objs;
@@ -396,13 +454,16 @@ export class Mempool {
    */
   genericGet(out: number[] | Float64Array, n: number, cache: MempoolCache | null): number {
     checkOut(out, n);
-    return getThrough(this, this.#ops, userCache(this, cache), out, n);
+    const r = getThrough(this, this.#ops, userCache(this, cache), out, n);
+    if (this.#stats !== null) this.#stats.get(r === 0, n);
+    return r;
   }
 
   /** Puts through `cache` (null: straight to the driver). @see rte_mempool_generic_put */
   genericPut(objs: ArrayLike<number>, n: number, cache: MempoolCache | null): void {
     const c = userCache(this, cache);
     checkIn(this, objs, n);
+    if (this.#stats !== null) this.#stats.put(n);
     putThrough(this, this.#ops, c, objs, n);
   }
 
@@ -459,6 +520,16 @@ export class Mempool {
   /** @see rte_mempool_empty */
   isEmpty(): boolean {
     return this.availCount() === 0;
+  }
+
+  /** Statistics summed over every lcore, thread and process; null without `stats`. @see rte_mempool_dump, RTE_LIBRTE_MEMPOOL_STATS */
+  stats(): MempoolStats | null {
+    return this.#stats === null ? null : this.#stats.read();
+  }
+
+  /** Zeroes the statistics (no-op without stats); counting goes on. rtemem's: DPDK has no reset. @see rte_mempool_dump */
+  resetStats(): void {
+    this.#stats?.reset();
   }
 
   /** Calls `fn(obj, idx)` for every object; returns how many. @see rte_mempool_obj_iter */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
-import { Eal, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, MEMPOOL_MZ_PREFIX, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
+import { BAD_IOVA, Eal, Heap, LCORE_ID_ANY, Memzones, Mempool, MEMPOOL_F_SC_GET, MEMPOOL_F_SP_PUT, MEMPOOL_MZ_PREFIX, Ring, RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/index.js';
 import { ringOps } from './impl.js';
 
 const PEER = new URL('./fixtures/mempool-peer.mjs', import.meta.url);
@@ -102,5 +102,99 @@ describe('a mempool shared by threads and processes', () => {
     }
     // The objects the dead getter had claimed are gone with it; the rest is whole.
     expect(mp.availCount()).toBe(64 - 2 - 5);
+  });
+});
+
+describe('statistics and memory chunks, seen from every thread and process', () => {
+  // rounds of get+put 1 and getBulk+putBulk 8: 2 put calls and 9 objects each.
+  const ROUNDS = 20_000;
+
+  async function countTogether(eal: Eal, withChild: boolean, prefix?: string) {
+    const mp = Mempool.create(eal, 'st', 2048, 64, 64, 0, { stats: true });
+    const workers = await Promise.all([0, 1, 2].map(() => Peer.worker(PEER, eal.workerData())));
+    peers.push(...workers);
+    for (const w of workers) await w.call('init', { attach: true });
+    const child = withChild ? await Peer.child(PEER) : null;
+    if (child) {
+      peers.push(child);
+      await child.call('init', { processType: 'secondary', filePrefix: prefix });
+    }
+    // Worker 0 (and the child) on their own lcores; workers 1 and 2 without
+    // one, counting into the shared slot at the same time.
+    const lcores = await Promise.all([
+      workers[0]!.call<number>('statsTraffic', { pool: 'st', rounds: ROUNDS }),
+      workers[1]!.call<number>('statsTraffic', { pool: 'st', rounds: ROUNDS, unregister: true }),
+      workers[2]!.call<number>('statsTraffic', { pool: 'st', rounds: ROUNDS, unregister: true }),
+      ...(child ? [child.call<number>('statsTraffic', { pool: 'st', rounds: ROUNDS })] : []),
+    ]);
+    expect(lcores[1]).toBe(LCORE_ID_ANY);
+    const peersN = withChild ? 4 : 3;
+    const s = mp.stats()!;
+    expect(s.putBulk).toBe(peersN * ROUNDS * 2);
+    expect(s.putObjs).toBe(peersN * ROUNDS * 9);
+    expect(s.getSuccessBulk).toBe(peersN * ROUNDS * 2);
+    expect(s.getSuccessObjs).toBe(peersN * ROUNDS * 9);
+    expect(s.getFailBulk).toBe(0);
+    const expected = [
+      { lcore: lcores[0]!, putObjs: ROUNDS * 9, getSuccessObjs: ROUNDS * 9 },
+      ...(child ? [{ lcore: lcores[3]!, putObjs: ROUNDS * 9, getSuccessObjs: ROUNDS * 9 }] : []),
+      { lcore: LCORE_ID_ANY, putObjs: 2 * ROUNDS * 9, getSuccessObjs: 2 * ROUNDS * 9 },
+    ].sort((a, b) => a.lcore - b.lcore);
+    expect(s.perLcore).toEqual(expected);
+    // The driver traffic balances with what the caches hold.
+    const cached = mp.cacheCounts().reduce((a, b) => a + b, 0);
+    expect(s.getCommonPoolObjs - s.putCommonPoolObjs).toBe(cached);
+    expect(mp.isFull()).toBe(true);
+    mp.audit();
+  }
+
+  it('stats: three worker threads, two of them without an lcore, count into the same counters', async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 16 * MiB });
+    eals.push(eal);
+    await countTogether(eal, false);
+  });
+
+  it.skipIf(skipWithoutNative)(nativeTitle('stats: workers and a secondary process count into the same counters'), async () => {
+    const prefix = uniquePrefix('mpstats');
+    const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
+    eals.push(eal);
+    await countTogether(eal, true, prefix);
+  });
+
+  it.skipIf(skipWithoutNative)(nativeTitle('a pool populated piece by piece: a worker and a secondary process see its chunks and every object'), async () => {
+    const prefix = uniquePrefix('mpchunks');
+    const eal = Eal.init({ backend: 'anonymous', filePrefix: prefix, memory: 16 * MiB });
+    eals.push(eal);
+    const mp = Mempool.createEmpty(eal, 'pieces', 300, 64, 0, 0);
+    const a = Heap.of(eal).malloc(100 * 128, 64);
+    const mz = Memzones.of(eal).reserve('piece', 100 * 128, -1, 0, 64);
+    const b = Heap.of(eal).malloc(200 * 128, 64);
+    // Objects skip page boundaries where the EAL knows the pages are not
+    // IOVA-contiguous: a piece may hold one fewer than its bytes allow.
+    const first = mp.populateVirt(a, 100 * 128);
+    expect(first).toBeGreaterThanOrEqual(98);
+    expect(mp.populateIova(mz.addr, BAD_IOVA, mz.len)).toBe(100); // IOVAs unknown: no skips
+    expect(mp.populateVirt(b, 200 * 128)).toBe(300 - 100 - first);
+    expect(mp.isFull()).toBe(true);
+    const mine: [number, number, string][] = [];
+    mp.memIter((addr, len, iova) => mine.push([addr, len, String(iova)]));
+    const worker = await Peer.worker(PEER, eal.workerData());
+    const child = await Peer.child(PEER);
+    peers.push(worker, child);
+    await worker.call('init', { attach: true });
+    await child.call('init', { processType: 'secondary', filePrefix: prefix });
+    for (const p of [worker, child]) {
+      const seen = await p.call<{ n: number; chunks: [number, number, string][]; objs: number; got: number }>('poolChunks', { pool: 'pieces' });
+      expect(seen.n).toBe(mine.length);
+      expect(seen.chunks).toEqual(mine);
+      expect(seen.objs).toBe(300);
+      expect(seen.got).toBe(300);
+    }
+    expect(mp.isFull()).toBe(true);
+    mp.audit();
+    mp.free();
+    Heap.of(eal).free(a);
+    Heap.of(eal).free(b);
+    Memzones.of(eal).free(mz);
   });
 });

@@ -5,9 +5,9 @@
  * It only reads: it claims no lcore and creates nothing.
  */
 import { parseArgs } from 'node:util';
-import { BAD_IOVA, Eal, hex, type LcoreInfo, RteError } from '@rtemem/eal-hugepage';
+import { BAD_IOVA, Eal, hex, LCORE_ID_ANY, type LcoreInfo, RteError } from '@rtemem/eal-hugepage';
 import { EXTERNAL_HEAP_MIN_SOCKET_ID, Heap } from '@rtemem/malloc-heap';
-import { Mempool, MEMPOOL_MZ_PREFIX } from '@rtemem/mempool';
+import { Mempool, MEMPOOL_MZ_PREFIX, type MempoolStats } from '@rtemem/mempool';
 import { Memory } from '@rtemem/memseg';
 import { flagNames, Memzones } from '@rtemem/memzone';
 import { Ring, RING_MZ_PREFIX, ringFlagNames, ringSyncNames, Stack, STACK_F_LF, STACK_MZ_PREFIX } from '@rtemem/ring';
@@ -151,6 +151,8 @@ export interface MempoolReport {
   ops: string;
   socketId: number;
   flags: number;
+  /** Its statistics (`Mempool.stats()`), for a pool created with `{ stats: true }`; absent otherwise. */
+  stats?: MempoolStats;
   /** Set when the pool could not be read (e.g. a user driver not registered here). */
   error?: string;
 }
@@ -294,7 +296,13 @@ function mempoolReport(eal: Eal, poolName: string): MempoolReport | null {
     ops: mp.opsName,
     socketId: mp.socketId,
     flags: mp.flags,
+    ...statsOf(mp),
   };
+}
+
+function statsOf(mp: Mempool): { stats?: MempoolStats } {
+  const stats = mp.stats();
+  return stats === null ? {} : { stats };
 }
 
 /**
@@ -468,6 +476,31 @@ export function renderInfo(r: InfoReport): string {
           p.cached,
           p.cacheSize === 0 ? 'no cache' : p.caches.length === 0 ? 'empty' : p.caches.map((c) => `${c.lcore}:${c.count}`).join(' '),
         ]),
+      ),
+    );
+  }
+
+  const counted = pools.filter((p) => p.stats !== undefined);
+  if (counted.length > 0) {
+    out.push('', 'Mempool statistics (pools created with stats):');
+    out.push(
+      table(
+        ['name', 'put bulk', 'put objs', 'get ok bulk', 'get ok objs', 'get fail bulk', 'get fail objs', 'common put objs', 'common get objs', 'per lcore (lcore:put/got)'],
+        counted.map((p) => {
+          const s = p.stats!;
+          return [
+            p.name,
+            s.putBulk,
+            s.putObjs,
+            s.getSuccessBulk,
+            s.getSuccessObjs,
+            s.getFailBulk,
+            s.getFailObjs,
+            s.putCommonPoolObjs,
+            s.getCommonPoolObjs,
+            s.perLcore.length === 0 ? 'none' : s.perLcore.map((l) => `${l.lcore === LCORE_ID_ANY ? 'any' : l.lcore}:${l.putObjs}/${l.getSuccessObjs}`).join(' '),
+          ];
+        }),
       ),
     );
   }
