@@ -11,6 +11,7 @@ import {
   type Eal,
   EINVAL,
   hex,
+  kernelNodeOf,
   type ListDescriptor,
   LIST_SPAN,
   ML_F_EXTERNAL,
@@ -20,6 +21,7 @@ import {
   SEG_F_USED,
   segIova,
   segState,
+  SOCKET_ID_ANY,
 } from '@rtemem/eal-hugepage';
 
 /** A memseg list. @see struct rte_memseg_list */
@@ -285,15 +287,53 @@ export class Memory {
     return total;
   }
 
-  /** One line per page with memory, as DPDK prints it. @see rte_dump_physmem_layout */
+  /**
+   * The NUMA node the kernel says the page holding `addr` is on
+   * (get_mempolicy(MPOL_F_NODE | MPOL_F_ADDR)), to check the `socketId`
+   * rtemem records for it against. SOCKET_ID_ANY (-1) when the address has
+   * no memory behind it, the list is not mapped in this thread, or the
+   * kernel cannot tell (no native addon). Throws EINVAL for a value that is
+   * not an rtemem address (a positive safe integer).
+   *
+   * @example
+   * ```ts
+   * const ms = mem.virt2memseg(addr)!;
+   * if (mem.kernelSocketId(addr) !== ms.socketId) console.warn('page on the wrong node');
+   * ```
+   * @see rte_mem_virt2memseg (its socket_id), and alloc_seg in DPDK's
+   * eal_memalloc.c, which checks where the kernel put a page the same way
+   */
+  kernelSocketId(addr: number): number {
+    if (!isAddress(addr)) throw new RteError('EINVAL', `kernelSocketId(${String(addr)}): pass an rtemem address (a positive integer)`);
+    const at = this.#locate(addr);
+    if (at === null || at.map === undefined) return SOCKET_ID_ANY;
+    const seg = Math.floor(at.off / at.d.pageSize);
+    // Only pages with memory: asking about an empty one would fault a page in.
+    if ((this.#segState(at.d, at.map, seg) & SEG_F_USED) === 0) return SOCKET_ID_ANY;
+    return kernelNodeOf(at.map, at.off);
+  }
+
+  /**
+   * One line per page with memory, as DPDK prints it, followed by the
+   * kernel's NUMA node of the page (`kernel_node:N`, when the kernel can
+   * tell) and `NUMA_MISMATCH` when that is not the page's socket_id
+   * (external memory excepted: its socket_id is its heap's).
+   *
+   * @see rte_dump_physmem_layout
+   */
   dumpPhysmemLayout(): string {
     const lines: string[] = [];
+    // External memory's socket_id names its heap, not a NUMA node: nothing to compare.
+    const external = new Set(this.eal.listDescriptors().filter((d) => (d.flags & ML_F_EXTERNAL) !== 0).map((d) => d.index));
     this.walk((ms) => {
       const li = Math.floor(ms.addr / LIST_SPAN);
       const iova = ms.iova === BAD_IOVA ? 'BAD_IOVA' : hex(ms.iova);
+      const node = this.kernelSocketId(ms.addr);
+      const mismatch = node !== ms.socketId && !external.has(li);
+      const numa = node === SOCKET_ID_ANY ? '' : `, kernel_node:${node}${mismatch ? ' NUMA_MISMATCH' : ''}`;
       lines.push(
         `Segment ${li}-${ms.index}: IOVA:${iova}, len:${ms.len}, addr:${hex(ms.addr)}, virt:${hex(ms.va)}, ` +
-          `socket_id:${ms.socketId}, hugepage_sz:${ms.pageSize}${ms.doNotFree ? ', do_not_free' : ''}`,
+          `socket_id:${ms.socketId}, hugepage_sz:${ms.pageSize}${ms.doNotFree ? ', do_not_free' : ''}${numa}`,
       );
     });
     return lines.join('\n');
