@@ -41,6 +41,7 @@ import { removeRuntimeDir, unlinkQuiet } from './runtime-dir.js';
 import { threadGetAffinity, threadSetAffinity } from './affinity.js';
 import { Launcher, lcoreState, type LcoreOptions, SKIP_MAIN, workerLcoresOf } from './launch.js';
 import { type MpAction, MpChannel, type MpMessage, type MpReply } from './mp.js';
+import { type MemEventCallback, MemEvents } from './mem-event.js';
 
 export type { Backend } from './backend.js';
 export type { EalOptions } from './options.js';
@@ -255,6 +256,7 @@ export class Eal {
   cleanup(): void {
     if (this.#closed) return;
     this.#stopLaunchAndMp();
+    this.#memEvents.clear();
     this.threadUnregister();
     this.#closed = true;
     if (this.isWorker) return;
@@ -447,6 +449,60 @@ export class Eal {
     }
     for (const c of this.lcores()) lines.push(`  lcore ${c.lcoreId}: ${c.role}, pid ${c.pid}, thread ${c.threadId}, socket ${c.socketId}`);
     return lines.join('\n');
+  }
+
+  /* ---------------------------------------------------------------- *
+   * Memory event callbacks (mem-event.ts)
+   * ---------------------------------------------------------------- */
+
+  readonly #memEvents = new MemEvents();
+
+  /**
+   * Registers `fn(type, addr, len)`, called with MEM_EVENT_ALLOC when pages
+   * are added to the memory map (the heap grows) and MEM_EVENT_FREE when
+   * pages leave it (the heap gives whole free pages back: trim, or pages a
+   * failed grow took). Callbacks belong to this handle (this thread) and
+   * hear of the pages it adds and removes; they run once this thread holds
+   * no heap or memseg lock, so they may allocate (see mem-event.ts for how
+   * this differs from DPDK). Throws EINVAL for an empty name or a
+   * non-function, ENAMETOOLONG for a name over 63 bytes, EEXIST when `name`
+   * is registered, ENOTSUP where memory never changes (legacyMem, the sab
+   * backend).
+   *
+   * @example
+   * ```ts
+   * eal.memEventCallbackRegister('dma', (type, addr, len) => {
+   *   if (type === MEM_EVENT_ALLOC) mapForDevice(addr, len); else unmapForDevice(addr, len);
+   * });
+   * ```
+   * @see rte_mem_event_callback_register
+   */
+  memEventCallbackRegister(name: string, fn: MemEventCallback): void {
+    this.#checkMemEvents('memEventCallbackRegister');
+    this.#memEvents.register(name, fn);
+  }
+
+  /**
+   * Removes callback `name`. Throws EINVAL, ENAMETOOLONG, ENOENT when no
+   * callback has that name, ENOTSUP as memEventCallbackRegister.
+   *
+   * @see rte_mem_event_callback_unregister
+   */
+  memEventCallbackUnregister(name: string): void {
+    this.#checkMemEvents('memEventCallbackUnregister');
+    this.#memEvents.unregister(name);
+  }
+
+  /** For the layers that add and remove pages (memseg, malloc-heap): this handle's event queue. */
+  get memEvents(): MemEvents {
+    return this.#memEvents;
+  }
+
+  #checkMemEvents(what: string): void {
+    this.#checkOpen();
+    if (this.legacyMem || this.backend === 'sab') {
+      throw new RteError('ENOTSUP', `${what}: memory of this EAL never changes (${this.legacyMem ? 'legacyMem' : 'the sab backend'}), so there are no memory events`);
+    }
   }
 
   /* ---------------------------------------------------------------- *

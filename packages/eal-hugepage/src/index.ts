@@ -61,3 +61,4 @@ export {
 export { LCORE_STATE_WAIT, LCORE_STATE_RUNNING, LCORE_STATE_FINISHED, CALL_MAIN, SKIP_MAIN } from './launch.js';
 export { type MpMessage, type MpReply, type MpAction, MP_MAX_NAME_LEN, MP_MAX_DATA_LEN } from './mp.js';
 export { threadGetAffinity, threadSetAffinity } from './affinity.js';
+export { MEM_EVENT_ALLOC, MEM_EVENT_FREE, MEM_EVENT_CALLBACK_NAME_MAX, MemEvents, type MemEventCallback } from './mem-event.js';

@@ -14,6 +14,8 @@ import {
   kernelNodeOf,
   type ListDescriptor,
   LIST_SPAN,
+  MEM_EVENT_ALLOC,
+  MEM_EVENT_FREE,
   ML_F_EXTERNAL,
   type MemsegListMap,
   RteError,
@@ -344,12 +346,16 @@ export class Memory {
    * (and in IOVA when `contig` and IOVAs are known), in the first list with
    * room. Returns the rtemem address of the first page, or 0 when no list
    * has room or the system has no pages left (or the backend cannot grow).
+   * Raises MEM_EVENT_ALLOC for the pages (see Eal.memEventCallbackRegister).
    *
    * @see eal_memalloc_alloc_seg_bulk
    */
   allocPages(socketId: number, count: number, contig = false): number {
     if (!Number.isSafeInteger(count) || count <= 0) return 0;
     if (this.eal.backend === 'sab' || this.eal.legacyMem) return 0;
+    // Events wait until the memseg lock (and any heap lock) is let go.
+    const events = this.eal.memEvents;
+    events.hold();
     this.eal.lockMemseg();
     try {
       for (const map of this.eal.lists) {
@@ -366,18 +372,21 @@ export class Memory {
             run = 0;
             continue;
           }
+          events.notify(MEM_EVENT_ALLOC, addr, count * map.pageSize);
           return addr;
         }
       }
       return 0;
     } finally {
       this.eal.unlockMemseg();
+      events.release();
     }
   }
 
   /**
    * Gives the pages of [addr, addr+len) back to the OS (page-aligned; pages
-   * reserved at init are refused). Returns 0 or a negated errno.
+   * reserved at init are refused). Returns 0 or a negated errno. Raises
+   * MEM_EVENT_FREE for the pages once they are gone.
    *
    * @see eal_memalloc_free_seg_bulk
    */
@@ -388,15 +397,20 @@ export class Memory {
     if (at.off % page !== 0 || len <= 0 || len % page !== 0 || at.off + len > at.d.length) return -EINVAL;
     const first = at.off / page;
     const count = len / page;
+    const events = this.eal.memEvents;
+    events.hold();
     this.eal.lockMemseg();
     try {
       for (let seg = first; seg < first + count; seg++) {
         const state = segState(this.eal.config, at.map, seg);
         if ((state & SEG_F_USED) === 0 || (state & SEG_F_DO_NOT_FREE) !== 0) return -EINVAL;
       }
-      return this.eal.releasePages(at.d.index, first, count);
+      const r = this.eal.releasePages(at.d.index, first, count);
+      if (r === 0) events.notify(MEM_EVENT_FREE, addr, len);
+      return r;
     } finally {
       this.eal.unlockMemseg();
+      events.release();
     }
   }
 }
