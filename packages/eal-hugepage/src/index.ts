@@ -22,7 +22,8 @@ export {
 export { nativeAvailable, nativeLoadError, virt2phys } from './native.js';
 export { Eal, type EalOptions, type EalWorkerData, type Backend } from './eal.js';
 export { formatSize } from './backend.js';
-export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
+export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, ML_F_EXT_SHARED, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
+export { EXTMEM_NAME_MAX } from './extmem-shared.js';
 export { segState, segIova, segIovaWords, kernelNodeOf } from './memseg-list.js';
 export { MemsegListMap } from './memseg-list.js';
 export { ConfigRegion, type ListDescriptor } from './config.js';
