@@ -16,6 +16,7 @@ import { LCORE_ID_ANY, SOCKET_ID_ANY } from './constants.js';
 import { listIndexOf } from './cursor.js';
 import { EINVAL, EPERM, RteError } from './errors.js';
 import { attachExternal, registerExternal, unregisterExternal } from './external.js';
+import { attachShared, isShared, registerShared, releaseShared, sharedListNamed, sharedStamp } from './extmem-shared.js';
 import type { EalParts } from './init-parts.js';
 import { initPrimary } from './init-primary.js';
 import { initSecondary } from './init-secondary.js';
@@ -41,6 +42,7 @@ import { removeRuntimeDir, unlinkQuiet } from './runtime-dir.js';
 import { threadGetAffinity, threadSetAffinity } from './affinity.js';
 import { Launcher, lcoreState, type LcoreOptions, SKIP_MAIN, workerLcoresOf } from './launch.js';
 import { type MpAction, MpChannel, type MpMessage, type MpReply } from './mp.js';
+import { type MemEventCallback, MemEvents } from './mem-event.js';
 
 export type { Backend } from './backend.js';
 export type { EalOptions } from './options.js';
@@ -255,8 +257,10 @@ export class Eal {
   cleanup(): void {
     if (this.#closed) return;
     this.#stopLaunchAndMp();
+    this.#memEvents.clear();
     this.threadUnregister();
     this.#closed = true;
+    this.#releaseSharedExternal();
     if (this.isWorker) return;
     const n = native();
     if (this.processType === 'primary') {
@@ -404,16 +408,103 @@ export class Eal {
     return map;
   }
 
-  /** Removes external list `index` from the table (the caller made sure nothing uses it). */
+  /**
+   * Removes external list `index` from the table (the caller made sure
+   * nothing uses it); a shared one is also unmapped here, and its memfd
+   * closed when this handle registered it (a detach keeps the memfd).
+   */
   unregisterExternalList(index: number): void {
     unregisterExternal(this, index);
+    this.detachExternalList(index);
+    this.#closeOwnedMemfd(index);
     this.#byIndex[index] = undefined;
   }
 
-  /** Detaches external list `index` from this handle only. */
+  /** Detaches external list `index` from this handle only (a shared one is unmapped here). */
   detachExternalList(index: number): void {
     const m = this.#byIndex[index];
-    if (m !== undefined && (m.flags & ML_F_EXTERNAL) !== 0) this.#byIndex[index] = undefined;
+    if (m === undefined || (m.flags & ML_F_EXTERNAL) === 0) return;
+    this.#byIndex[index] = undefined;
+    if (isShared(m.flags)) {
+      releaseShared(m);
+      this.#sharedStamps.delete(index);
+    }
+  }
+
+  /* ---- shared external memory (extmem-shared.ts) ---- */
+
+  // memfds of the shared external lists this handle registered, by list index.
+  readonly #ownedMemfds = new Map<number, number>();
+  // The registration (sharedStamp) each shared external list of this handle was mapped for.
+  readonly #sharedStamps = new Map<number, string>();
+
+  /**
+   * Creates `len` bytes of memory in a memfd (hugepages when `pageSize` is a
+   * hugepage size), registers it under `name` as an external list on
+   * `socketId` and maps it in this thread. Any thread of any process of this
+   * EAL maps it by name with {@link Eal.attachSharedExternalList} while this
+   * handle keeps it (until it is unregistered, or this handle cleans up).
+   * Throws EINVAL, ENAMETOOLONG (over 63 bytes), EEXIST, ENOSPC, ENOMEM, ENOTSUP.
+   *
+   * @see rte_extmem_register
+   */
+  registerSharedExternalList(name: string, len: number, pageSize: number, socketId: number): MemsegListMap {
+    this.#checkOpen();
+    const { map, fd } = registerShared(this, name, len, pageSize, socketId);
+    this.#byIndex[map.index] = map;
+    this.#ownedMemfds.set(map.index, fd);
+    this.#sharedStamps.set(map.index, sharedStamp(this.config, map.index));
+    return map;
+  }
+
+  /**
+   * Maps, in this thread, the shared external memory registered as `name`
+   * (the map this thread has already when it did). Throws ENOENT (no such
+   * name, or its registering handle is gone), EPERM, ENOTSUP.
+   *
+   * @see rte_extmem_attach
+   */
+  attachSharedExternalList(name: string): MemsegListMap {
+    this.#checkOpen();
+    const index = sharedListNamed(this.config, name);
+    const have = index < 0 ? undefined : this.#byIndex[index];
+    if (have !== undefined) {
+      if (isShared(have.flags) && this.#sharedStamps.get(index) === sharedStamp(this.config, index)) return have;
+      // A map of memory removed since, whose entry was reused: let it go.
+      this.detachExternalList(index);
+    }
+    const map = attachShared(this.config, name);
+    this.#byIndex[map.index] = map;
+    this.#sharedStamps.set(map.index, sharedStamp(this.config, map.index));
+    return map;
+  }
+
+  /** The list index of the shared external memory named `name`, or -1. */
+  sharedExternalIndex(name: string): number {
+    return sharedListNamed(this.config, name);
+  }
+
+  #closeOwnedMemfd(index: number): void {
+    const fd = this.#ownedMemfds.get(index);
+    if (fd === undefined) return;
+    this.#ownedMemfds.delete(index);
+    try {
+      closeSync(fd);
+    } catch {
+      // Closed already.
+    }
+  }
+
+  // At cleanup: unmap every shared external list of this handle, close the memfds it owns.
+  #releaseSharedExternal(): void {
+    for (let i = 1; i < this.#byIndex.length; i++) {
+      const m = this.#byIndex[i];
+      if (m !== undefined && isShared(m.flags)) {
+        releaseShared(m);
+        this.#byIndex[i] = undefined;
+      }
+    }
+    for (const index of [...this.#ownedMemfds.keys()]) this.#closeOwnedMemfd(index);
   }
 
   /** Descriptors of every list in the table (internal and external), in index order. */
@@ -447,6 +538,60 @@ export class Eal {
     }
     for (const c of this.lcores()) lines.push(`  lcore ${c.lcoreId}: ${c.role}, pid ${c.pid}, thread ${c.threadId}, socket ${c.socketId}`);
     return lines.join('\n');
+  }
+
+  /* ---------------------------------------------------------------- *
+   * Memory event callbacks (mem-event.ts)
+   * ---------------------------------------------------------------- */
+
+  readonly #memEvents = new MemEvents();
+
+  /**
+   * Registers `fn(type, addr, len)`, called with MEM_EVENT_ALLOC when pages
+   * are added to the memory map (the heap grows) and MEM_EVENT_FREE when
+   * pages leave it (the heap gives whole free pages back: trim, or pages a
+   * failed grow took). Callbacks belong to this handle (this thread) and
+   * hear of the pages it adds and removes; they run once this thread holds
+   * no heap or memseg lock, so they may allocate (see mem-event.ts for how
+   * this differs from DPDK). Throws EINVAL for an empty name or a
+   * non-function, ENAMETOOLONG for a name over 63 bytes, EEXIST when `name`
+   * is registered, ENOTSUP where memory never changes (legacyMem, the sab
+   * backend).
+   *
+   * @example
+   * ```ts
+   * eal.memEventCallbackRegister('dma', (type, addr, len) => {
+   *   if (type === MEM_EVENT_ALLOC) mapForDevice(addr, len); else unmapForDevice(addr, len);
+   * });
+   * ```
+   * @see rte_mem_event_callback_register
+   */
+  memEventCallbackRegister(name: string, fn: MemEventCallback): void {
+    this.#checkMemEvents('memEventCallbackRegister');
+    this.#memEvents.register(name, fn);
+  }
+
+  /**
+   * Removes callback `name`. Throws EINVAL, ENAMETOOLONG, ENOENT when no
+   * callback has that name, ENOTSUP as memEventCallbackRegister.
+   *
+   * @see rte_mem_event_callback_unregister
+   */
+  memEventCallbackUnregister(name: string): void {
+    this.#checkMemEvents('memEventCallbackUnregister');
+    this.#memEvents.unregister(name);
+  }
+
+  /** For the layers that add and remove pages (memseg, malloc-heap): this handle's event queue. */
+  get memEvents(): MemEvents {
+    return this.#memEvents;
+  }
+
+  #checkMemEvents(what: string): void {
+    this.#checkOpen();
+    if (this.legacyMem || this.backend === 'sab') {
+      throw new RteError('ENOTSUP', `${what}: memory of this EAL never changes (${this.legacyMem ? 'legacyMem' : 'the sab backend'}), so there are no memory events`);
+    }
   }
 
   /* ---------------------------------------------------------------- *

@@ -10,7 +10,7 @@
 import { isPowerOfTwo } from './common.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
 import { RteError } from './errors.js';
-import { LIST_SPAN, LOCK_CONFIG, MAX_LISTS, ML_EXT_VA, ML_F_EXTERNAL, ML_USED_SEGS } from './layout.js';
+import { LIST_SPAN, LOCK_CONFIG, MAX_LISTS, ML_EXT_VA, ML_F_EXT_SHARED, ML_F_EXTERNAL, ML_USED_SEGS } from './layout.js';
 import { MemsegListMap } from './memseg-list.js';
 
 /** What an external list needs of the handle: its config and the config lock. */
@@ -70,6 +70,7 @@ export function registerExternal(host: ExternalHost, buffer: SharedArrayBuffer, 
 export function attachExternal(config: ConfigRegion, index: number, buffer: SharedArrayBuffer): MemsegListMap {
   const d = config.readList(index);
   if (d === null || (d.flags & ML_F_EXTERNAL) === 0) throw new RteError('EINVAL', `memseg list ${index} is not external memory`);
+  if ((d.flags & ML_F_EXT_SHARED) !== 0) throw new RteError('EINVAL', `memseg list ${index} is shared external memory: attach it by its name`);
   if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== d.length) {
     throw new RteError('EINVAL', `external list ${index} has ${d.length} bytes: attach the same SharedArrayBuffer that was registered`);
   }

@@ -22,8 +22,9 @@ export {
 export { nativeAvailable, nativeLoadError, virt2phys } from './native.js';
 export { Eal, type EalOptions, type EalWorkerData, type Backend } from './eal.js';
 export { formatSize } from './backend.js';
-export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
-export { segState, segIova, segIovaWords } from './memseg-list.js';
+export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, ML_F_EXT_SHARED, SEG_F_USED, SEG_F_DO_NOT_FREE } from './layout.js';
+export { EXTMEM_NAME_MAX } from './extmem-shared.js';
+export { segState, segIova, segIovaWords, kernelNodeOf } from './memseg-list.js';
 export { MemsegListMap } from './memseg-list.js';
 export { ConfigRegion, type ListDescriptor } from './config.js';
 export { SharedViews } from './views.js';
@@ -61,3 +62,4 @@ export {
 export { LCORE_STATE_WAIT, LCORE_STATE_RUNNING, LCORE_STATE_FINISHED, CALL_MAIN, SKIP_MAIN } from './launch.js';
 export { type MpMessage, type MpReply, type MpAction, MP_MAX_NAME_LEN, MP_MAX_DATA_LEN } from './mp.js';
 export { threadGetAffinity, threadSetAffinity } from './affinity.js';
+export { MEM_EVENT_ALLOC, MEM_EVENT_FREE, MEM_EVENT_CALLBACK_NAME_MAX, MemEvents, type MemEventCallback } from './mem-event.js';

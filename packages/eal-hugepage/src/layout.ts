@@ -43,7 +43,7 @@ export const MAX_LISTS = 32;
 /** 'RTEM' little-endian. */
 export const CONFIG_MAGIC = 0x4d455452;
 /** Bumped whenever any layout below (or an upper layer's area layout) changes. */
-export const CONFIG_VERSION = 2;
+export const CONFIG_VERSION = 3; // 3: shared external memory (ML_F_EXT_SHARED, ML_EXT_PID/FD/START)
 
 export const HDR_MAGIC = 0; // u32 CONFIG_MAGIC
 export const HDR_VERSION = 4; // u32 CONFIG_VERSION
@@ -129,8 +129,11 @@ export const ML_SEG_TABLE = 20; // u32 offset of the list's segment table
 export const ML_USED_SEGS = 24; // u32 segments currently backed by memory
 export const ML_FLAGS = 28; // u32 ML_F_*
 export const ML_LENGTH = 32; // f64 bytes of address space (n_segs * page_size)
-export const ML_EXT_VA = 40; // f64 external lists: virtual address of the registering thread's buffer (0: unknown)
-export const ML_FILE = 64; // 64 B utf-8 file name in the page directory ('' for sab / in-memory)
+export const ML_EXT_VA = 40; // f64 external lists: virtual address of the registering thread's buffer (0: unknown); ML_F_EXT_SHARED lists: a random id of the registration
+export const ML_EXT_PID = 48; // i32 ML_F_EXT_SHARED lists: pid of the process holding the memfd
+export const ML_EXT_FD = 52; // i32 ML_F_EXT_SHARED lists: the memfd's number in that process
+export const ML_EXT_START = 56; // f64 ML_F_EXT_SHARED lists: that process's start time, against pid reuse
+export const ML_FILE = 64; // 64 B utf-8 file name in the page directory ('' for sab / in-memory); for ML_F_EXT_SHARED lists the name the memory is registered under
 export const ML_FILE_LEN = 64;
 
 /**
@@ -139,6 +142,12 @@ export const ML_FILE_LEN = 64;
  * thread attaches the buffer itself. @see rte_memseg_list.external
  */
 export const ML_F_EXTERNAL = 0x1;
+/**
+ * External memory in a memfd, registered under a name (ML_FILE) that any
+ * thread or process maps through /proc/<ML_EXT_PID>/fd/<ML_EXT_FD> (see
+ * extmem-shared.ts). Always with ML_F_EXTERNAL.
+ */
+export const ML_F_EXT_SHARED = 0x2;
 
 /* ------------------------------------------------------------------ *
  * Area directory, 8704..10751: MAX_AREAS entries of 64 bytes. An area is a

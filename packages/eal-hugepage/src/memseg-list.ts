@@ -100,6 +100,23 @@ export function segIovaWords(cfg: ConfigRegion, list: MemsegListMap, off: number
   return true;
 }
 
+/**
+ * The NUMA node the kernel placed the memory of byte `off` of `list` on
+ * (get_mempolicy with MPOL_F_NODE | MPOL_F_ADDR), or -1 when it cannot
+ * tell (no native addon, or the call failed). Ask only for pages that have
+ * memory: the kernel faults in the page it is asked about, and on hugetlbfs
+ * that would take a hugepage for a segment the table says is empty.
+ *
+ * @see alloc_seg in DPDK lib/eal/linux/eal_memalloc.c (its
+ * RTE_EAL_NUMA_AWARE_HUGEPAGES check of where a page landed)
+ */
+export function kernelNodeOf(list: MemsegListMap, off: number): number {
+  const n = native();
+  if (n === null || !Number.isSafeInteger(off) || off < 0 || off >= list.sab.byteLength) return -1;
+  const node = n.pageNode(list.sab, off);
+  return node < 0 ? -1 : node;
+}
+
 const iovaWords = new Uint32Array(2);
 
 function writeSeg(cfg: ConfigRegion, list: MemsegListMap, seg: number, state: number, iova: bigint): void {

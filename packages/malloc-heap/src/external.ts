@@ -9,7 +9,7 @@
  *      rte_malloc_heap_memory_remove, rte_malloc_heap_destroy in lib/eal/common/rte_malloc.c;
  *      malloc_heap_create, malloc_heap_add_external_memory in malloc_heap.c (DPDK)
  */
-import { lockAcquire, lockRelease, ML_F_EXTERNAL, type MemsegListMap, RteError } from '@rtemem/eal-hugepage';
+import { lockAcquire, lockRelease, ML_F_EXT_SHARED, ML_F_EXTERNAL, type MemsegListMap, RteError } from '@rtemem/eal-hugepage';
 import type { HeapCore } from './elem.js';
 import { lockLcore } from './journal.js';
 import { socketOfHeap } from './sockets.js';
@@ -143,6 +143,11 @@ export function removeMemory(c: HeapCore, heapName: string, buffer: SharedArrayB
   if (list === undefined || list.socketId !== heapSocket(c, heapName)) {
     throw new RteError('ENOENT', `that buffer is not memory of heap ${heapName} in this thread`);
   }
+  removeList(c, h, heapName, list);
+}
+
+// Takes external list `list` out of heap `h` and the list table; EBUSY while a block in it is allocated.
+function removeList(c: HeapCore, h: number, heapName: string, list: MemsegListMap): void {
   c.lock(h);
   try {
     const e = list.baseAddr;
@@ -160,6 +165,85 @@ export function removeMemory(c: HeapCore, heapName: string, buffer: SharedArrayB
   }
   c.eal.unregisterExternalList(list.index);
   c.refreshLists();
+}
+
+/**
+ * Creates `len` bytes of shared external memory named `name` (a memfd; of
+ * hugepages when `pageSize` is a hugepage size) and adds it to external heap
+ * `heapName`. Any process of the EAL maps it with attachMemoryShared.
+ * Returns the rtemem address of its first byte.
+ * @see rte_extmem_register, rte_malloc_heap_memory_add
+ */
+export function addMemoryShared(c: HeapCore, heapName: string, name: string, len: number, pageSize: number): number {
+  const h = externalHeap(c, heapName);
+  if (Number.isSafeInteger(len) && len > 0 && len < MIN_SPLIT) {
+    throw new RteError('EINVAL', `external memory of ${len} bytes holds no block: add at least ${MIN_SPLIT} bytes`);
+  }
+  const list = c.eal.registerSharedExternalList(name, len, pageSize, socketOfHeap(c, h));
+  c.refreshLists();
+  try {
+    c.lock(h);
+    try {
+      c.addMemory(h, list.baseAddr, list.length);
+      c.commit();
+    } finally {
+      c.unlock(h);
+    }
+  } catch (e) {
+    c.eal.unregisterExternalList(list.index);
+    c.refreshLists();
+    throw e;
+  }
+  return list.baseAddr;
+}
+
+/** Shared external list `name` of heap `heapName`, as this thread maps it (undefined when it does not). */
+function sharedListOf(c: HeapCore, heapName: string, name: string): MemsegListMap | undefined {
+  const h = externalHeap(c, heapName);
+  const index = c.eal.sharedExternalIndex(name);
+  if (index < 0) throw new RteError('ENOENT', `no shared external memory named ${JSON.stringify(name)}`);
+  const d = c.eal.config.readList(index)!;
+  if (d.socketId !== socketOfHeap(c, h)) throw new RteError('EINVAL', `shared external memory ${name} is not memory of heap ${heapName}`);
+  return c.eal.list(index);
+}
+
+/**
+ * Maps, in this thread (of this or another process), shared external memory
+ * `name` of heap `heapName`, so that blocks in it can be allocated, used and
+ * freed here. Doing it twice is harmless.
+ * @see rte_malloc_heap_memory_attach, rte_extmem_attach
+ */
+export function attachMemoryShared(c: HeapCore, heapName: string, name: string): void {
+  const had = sharedListOf(c, heapName, name);
+  // The EAL keeps a map that is still good, and replaces a stale one (memory removed and added again).
+  if (c.eal.attachSharedExternalList(name) !== had) c.refreshLists();
+}
+
+/** Unmaps shared external memory `name` of heap `heapName` in this thread only. @see rte_malloc_heap_memory_detach */
+export function detachMemoryShared(c: HeapCore, heapName: string, name: string): void {
+  const list = sharedListOf(c, heapName, name);
+  if (list === undefined) throw new RteError('ENOENT', `shared external memory ${name} is not attached in this thread`);
+  c.eal.detachExternalList(list.index);
+  c.refreshLists();
+}
+
+/**
+ * Takes shared external memory `name` out of heap `heapName` and the list
+ * table (EBUSY while a block in it is allocated); it is unmapped here, and
+ * its memfd closed when this handle created it. Other processes should
+ * detach it first.
+ * @see rte_malloc_heap_memory_remove, rte_extmem_unregister
+ */
+export function removeMemoryShared(c: HeapCore, heapName: string, name: string): void {
+  const h = externalHeap(c, heapName);
+  let list = sharedListOf(c, heapName, name);
+  if (list === undefined) {
+    // Removable from a thread that never mapped it: map it to check that it is empty.
+    attachMemoryShared(c, heapName, name);
+    list = sharedListOf(c, heapName, name)!;
+  }
+  if ((list.flags & ML_F_EXT_SHARED) === 0) throw new RteError('EINVAL', `${name} is not shared external memory`);
+  removeList(c, h, heapName, list);
 }
 
 /** Destroys empty external heap `name`; throws EBUSY while it has memory. @see rte_malloc_heap_destroy */

@@ -490,6 +490,47 @@ export class Heap {
     external.removeMemory(this.#core, heapName, buffer);
   }
 
+  /**
+   * Adds `len` bytes of new memory to external heap `heapName`, in a memfd
+   * registered as `name` (up to 63 bytes) that other processes and threads
+   * map by that name with {@link Heap.attachMemoryShared}; of hugepages when
+   * `pageSize` is a hugepage size. It stays attachable while this handle
+   * keeps it; no file is left anywhere when processes exit. Returns the
+   * address of its first byte. Throws ENOENT / EPERM for the heap as
+   * addMemory, EINVAL, ENAMETOOLONG, EEXIST (name taken), ENOSPC, ENOMEM.
+   *
+   * @example
+   * ```ts
+   * heap.createHeap('io'); heap.addMemoryShared('io', 'io-mem', 4 << 20);
+   * // secondary: Heap.of(eal).attachMemoryShared('io', 'io-mem'); heap.malloc(64, 0, heap.heapSocket('io'))
+   * ```
+   * @see rte_extmem_register, rte_malloc_heap_memory_add
+   */
+  addMemoryShared(heapName: string, name: string, len: number, pageSize = 4096): number {
+    return external.addMemoryShared(this.#core, heapName, name, len, pageSize);
+  }
+
+  /**
+   * Maps shared memory `name` of external heap `heapName` in this thread
+   * (any process): blocks in it can then be allocated and used here. Throws
+   * ENOENT (no such memory, or the handle that added it is gone), EINVAL
+   * (memory of another heap), EPERM (the memfd cannot be opened).
+   * @see rte_malloc_heap_memory_attach
+   */
+  attachMemoryShared(heapName: string, name: string): void {
+    external.attachMemoryShared(this.#core, heapName, name);
+  }
+
+  /** Unmaps shared memory `name` of `heapName` in this thread only; ENOENT when not attached. @see rte_malloc_heap_memory_detach */
+  detachMemoryShared(heapName: string, name: string): void {
+    external.detachMemoryShared(this.#core, heapName, name);
+  }
+
+  /** Removes shared memory `name` from `heapName`: EBUSY while a block in it is allocated. @see rte_malloc_heap_memory_remove */
+  removeMemoryShared(heapName: string, name: string): void {
+    external.removeMemoryShared(this.#core, heapName, name);
+  }
+
   /** Destroys empty external heap `name`. Throws EBUSY while it has memory. @see rte_malloc_heap_destroy */
   destroyHeap(name: string): void {
     external.destroyHeap(this.#core, name);

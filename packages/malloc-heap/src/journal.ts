@@ -92,6 +92,8 @@ export class Journal {
    * half done, so the heap is as it was before its last operation began.
    */
   lock(h: number): void {
+    // Memory events raised under the lock wait until it is let go (mem-event.ts in eal-hugepage).
+    this.eal.memEvents.hold();
     lockAcquire(this.cfg.i32, this.heapOff(h) + HP_LOCK, this.eal.pid, lockLcore(this.eal), this.#onRecover[h]);
     this.begin(h);
   }
@@ -102,6 +104,7 @@ export class Journal {
       this.end(h);
     } finally {
       lockRelease(this.cfg.i32, this.heapOff(h) + HP_LOCK);
+      this.eal.memEvents.release();
     }
   }
 

@@ -11,8 +11,11 @@ import {
   type Eal,
   EINVAL,
   hex,
+  kernelNodeOf,
   type ListDescriptor,
   LIST_SPAN,
+  MEM_EVENT_ALLOC,
+  MEM_EVENT_FREE,
   ML_F_EXTERNAL,
   type MemsegListMap,
   RteError,
@@ -20,6 +23,7 @@ import {
   SEG_F_USED,
   segIova,
   segState,
+  SOCKET_ID_ANY,
 } from '@rtemem/eal-hugepage';
 
 /** A memseg list. @see struct rte_memseg_list */
@@ -285,15 +289,53 @@ export class Memory {
     return total;
   }
 
-  /** One line per page with memory, as DPDK prints it. @see rte_dump_physmem_layout */
+  /**
+   * The NUMA node the kernel says the page holding `addr` is on
+   * (get_mempolicy(MPOL_F_NODE | MPOL_F_ADDR)), to check the `socketId`
+   * rtemem records for it against. SOCKET_ID_ANY (-1) when the address has
+   * no memory behind it, the list is not mapped in this thread, or the
+   * kernel cannot tell (no native addon). Throws EINVAL for a value that is
+   * not an rtemem address (a positive safe integer).
+   *
+   * @example
+   * ```ts
+   * const ms = mem.virt2memseg(addr)!;
+   * if (mem.kernelSocketId(addr) !== ms.socketId) console.warn('page on the wrong node');
+   * ```
+   * @see rte_mem_virt2memseg (its socket_id), and alloc_seg in DPDK's
+   * eal_memalloc.c, which checks where the kernel put a page the same way
+   */
+  kernelSocketId(addr: number): number {
+    if (!isAddress(addr)) throw new RteError('EINVAL', `kernelSocketId(${String(addr)}): pass an rtemem address (a positive integer)`);
+    const at = this.#locate(addr);
+    if (at === null || at.map === undefined) return SOCKET_ID_ANY;
+    const seg = Math.floor(at.off / at.d.pageSize);
+    // Only pages with memory: asking about an empty one would fault a page in.
+    if ((this.#segState(at.d, at.map, seg) & SEG_F_USED) === 0) return SOCKET_ID_ANY;
+    return kernelNodeOf(at.map, at.off);
+  }
+
+  /**
+   * One line per page with memory, as DPDK prints it, followed by the
+   * kernel's NUMA node of the page (`kernel_node:N`, when the kernel can
+   * tell) and `NUMA_MISMATCH` when that is not the page's socket_id
+   * (external memory excepted: its socket_id is its heap's).
+   *
+   * @see rte_dump_physmem_layout
+   */
   dumpPhysmemLayout(): string {
     const lines: string[] = [];
+    // External memory's socket_id names its heap, not a NUMA node: nothing to compare.
+    const external = new Set(this.eal.listDescriptors().filter((d) => (d.flags & ML_F_EXTERNAL) !== 0).map((d) => d.index));
     this.walk((ms) => {
       const li = Math.floor(ms.addr / LIST_SPAN);
       const iova = ms.iova === BAD_IOVA ? 'BAD_IOVA' : hex(ms.iova);
+      const node = this.kernelSocketId(ms.addr);
+      const mismatch = node !== ms.socketId && !external.has(li);
+      const numa = node === SOCKET_ID_ANY ? '' : `, kernel_node:${node}${mismatch ? ' NUMA_MISMATCH' : ''}`;
       lines.push(
         `Segment ${li}-${ms.index}: IOVA:${iova}, len:${ms.len}, addr:${hex(ms.addr)}, virt:${hex(ms.va)}, ` +
-          `socket_id:${ms.socketId}, hugepage_sz:${ms.pageSize}${ms.doNotFree ? ', do_not_free' : ''}`,
+          `socket_id:${ms.socketId}, hugepage_sz:${ms.pageSize}${ms.doNotFree ? ', do_not_free' : ''}${numa}`,
       );
     });
     return lines.join('\n');
@@ -304,12 +346,16 @@ export class Memory {
    * (and in IOVA when `contig` and IOVAs are known), in the first list with
    * room. Returns the rtemem address of the first page, or 0 when no list
    * has room or the system has no pages left (or the backend cannot grow).
+   * Raises MEM_EVENT_ALLOC for the pages (see Eal.memEventCallbackRegister).
    *
    * @see eal_memalloc_alloc_seg_bulk
    */
   allocPages(socketId: number, count: number, contig = false): number {
     if (!Number.isSafeInteger(count) || count <= 0) return 0;
     if (this.eal.backend === 'sab' || this.eal.legacyMem) return 0;
+    // Events wait until the memseg lock (and any heap lock) is let go.
+    const events = this.eal.memEvents;
+    events.hold();
     this.eal.lockMemseg();
     try {
       for (const map of this.eal.lists) {
@@ -326,18 +372,21 @@ export class Memory {
             run = 0;
             continue;
           }
+          events.notify(MEM_EVENT_ALLOC, addr, count * map.pageSize);
           return addr;
         }
       }
       return 0;
     } finally {
       this.eal.unlockMemseg();
+      events.release();
     }
   }
 
   /**
    * Gives the pages of [addr, addr+len) back to the OS (page-aligned; pages
-   * reserved at init are refused). Returns 0 or a negated errno.
+   * reserved at init are refused). Returns 0 or a negated errno. Raises
+   * MEM_EVENT_FREE for the pages once they are gone.
    *
    * @see eal_memalloc_free_seg_bulk
    */
@@ -348,15 +397,20 @@ export class Memory {
     if (at.off % page !== 0 || len <= 0 || len % page !== 0 || at.off + len > at.d.length) return -EINVAL;
     const first = at.off / page;
     const count = len / page;
+    const events = this.eal.memEvents;
+    events.hold();
     this.eal.lockMemseg();
     try {
       for (let seg = first; seg < first + count; seg++) {
         const state = segState(this.eal.config, at.map, seg);
         if ((state & SEG_F_USED) === 0 || (state & SEG_F_DO_NOT_FREE) !== 0) return -EINVAL;
       }
-      return this.eal.releasePages(at.d.index, first, count);
+      const r = this.eal.releasePages(at.d.index, first, count);
+      if (r === 0) events.notify(MEM_EVENT_FREE, addr, len);
+      return r;
     } finally {
       this.eal.unlockMemseg();
+      events.release();
     }
   }
 }
