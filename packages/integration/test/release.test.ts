@@ -171,7 +171,8 @@ describe('changesets in a copy of the repo', () => {
     expect(publishedLines).toEqual([...released].map(([n, v]) => `${n}@${v}`).sort());
     // What each tarball holds, as npm lists it.
     for (const [name, version] of released) {
-      const start = out.indexOf(`📦  ${name}@${version}`);
+      // npm heads each tarball with "📦  name@version", or "package: name@version" where the locale is not UTF-8.
+      const start = Math.max(out.indexOf(`📦  ${name}@${version}`), out.indexOf(`package: ${name}@${version}`));
       expect(start, `${name} was packed`).toBeGreaterThanOrEqual(0);
       const end = out.indexOf('Tarball Details', start);
       const contents = out.slice(start, end);
