@@ -183,14 +183,15 @@ export class MbufData extends MbufFree {
     // Kept small so V8 inlines it: bytes inside the first segment, whose
     // buffer is in the mbuf's own list (reached through the header cursor's
     // views, no second decode); else the general path.
-    const k = this.core.k;
+    const c = this.core;
+    const k = c.k;
     const o = k.at(m);
     const len = src.length;
     if (off >>> 0 === off && off + len <= k.u16[(o + OFF_DATA_LEN) >> 1]!) {
       // The buffer's offset in the mbuf's list (outside it: the general path).
       const at = o + (k.f64[(o + OFF_BUF_ADDR) >> 3]! - m) + k.u16[(o + OFF_DATA_OFF) >> 1]! + off;
       if (at >= 0 && at + len <= k.u8.length) {
-        k.u8.set(src, at);
+        c.cp.toShared(k.u8, k.f64, at, src, 0, len);
         return 0;
       }
     }
@@ -217,7 +218,7 @@ export class MbufData extends MbufFree {
     if (skip + len <= k.u16[(o + OFF_DATA_LEN) >> 1]!) {
       // In one segment: one copy.
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, len);
-      b.u8.set(src, bo);
+      c.cp.toShared(b.u8, b.f64, bo, src, 0, len);
       return 0;
     }
     // Across segments.
@@ -226,8 +227,7 @@ export class MbufData extends MbufFree {
       o = k.at(seg);
       const n = Math.min(k.u16[(o + OFF_DATA_LEN) >> 1]! - skip, len - done);
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-      const u8 = b.u8;
-      for (let i = 0; i < n; i++) u8[bo + i] = src[done + i]!;
+      c.cp.toShared(b.u8, b.f64, bo, src, done, n);
       done += n;
       skip = 0;
       seg = k.f64[(o + OFF_NEXT) >> 3]!;
@@ -296,8 +296,7 @@ export class MbufData extends MbufFree {
       if (skip < segLen) {
         const n = Math.min(segLen - skip, len - done);
         const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-        const u8 = b.u8;
-        for (let i = 0; i < n; i++) dst[done + i] = u8[bo + i]!;
+        c.cp.fromShared(b.u8, b.f64, bo, dst, done, n);
         done += n;
         skip = 0;
       } else {
