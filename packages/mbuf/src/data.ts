@@ -9,13 +9,13 @@
  * the header cursor `k`. A call that may move a cursor is followed by a
  * fresh `at` before its views are used again.
  *
- * The fifth class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The sixth class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_mtod_offset, rte_pktmbuf_append, rte_pktmbuf_prepend,
  * rte_pktmbuf_adj, rte_pktmbuf_trim, rte_pktmbuf_chain, rte_pktmbuf_read,
  * rte_pktmbuf_linearize in DPDK lib/mbuf/rte_mbuf.h and rte_mbuf.c
  */
-import { EOVERFLOW, hex, listOffsetOf, RteError } from '@rtemem/eal-hugepage';
+import { ENOMEM, EOVERFLOW, hex, listOffsetOf, RteError } from '@rtemem/eal-hugepage';
 import { MbufFree } from './free.js';
 import { MBUF_MAX_NB_SEGS, OFF_BUF_ADDR, OFF_BUF_LEN, OFF_DATA_LEN, OFF_DATA_OFF, OFF_NB_SEGS, OFF_NEXT, OFF_PKT_LEN } from './layout.js';
 
@@ -309,7 +309,7 @@ export class MbufData extends MbufFree {
 
   /**
    * Moves the whole packet into its first segment and frees the others: 0,
-   * or -1 (unchanged) when the first segment's tailroom is too small.
+   * or -ENOMEM (unchanged) when the first segment's tailroom is too small.
    * @see rte_pktmbuf_linearize
    */
   linearize(m: number): number {
@@ -319,7 +319,7 @@ export class MbufData extends MbufFree {
     if (this.next(m) === 0) return 0;
     const firstLen = this.dataLen(m);
     const copyLen = this.pktLen(m) - firstLen;
-    if (copyLen > this.tailroom(m)) return -1;
+    if (copyLen > this.tailroom(m)) return -ENOMEM;
     let at = b.range(this.mtod(m, firstLen), copyLen);
     const u8 = b.u8;
     let seg = this.next(m);
