@@ -93,15 +93,22 @@ export class ByteCopier {
    * object, except a Float64Array when `src`'s buffer is a new one.
    */
   toShared(du8: Uint8Array, df64: Float64Array, at: number, src: Uint8Array, from: number, len: number): void {
-    // Kept small so V8 inlines it into write: the cached array, offsets
-    // equal modulo 8, a short copy, a buffer that is not shared memory.
     const w = this.#src;
-    const so = w.base + from;
-    if (src === w.view && ((so - at) & 7) === 0 && len <= INLINE_COPY_MAX && !w.shared) {
-      words(du8, at, df64, at, src, from, w.f64, so, len);
-      return;
-    }
-    this.#toSharedSlow(du8, df64, at, src, from, len);
+    if (src === w.view && len <= INLINE_COPY_MAX && !w.shared && ((w.base + from - at) & 7) === 0) words(du8, at, df64, at, src, from, w.f64, w.base + from, len);
+    else this.#toSharedSlow(du8, df64, at, src, from, len);
+  }
+
+  /**
+   * {@link ByteCopier.toShared} of all of `src` (from its index 0), into a
+   * list's views: what Mbuf.write's fast path calls. Kept small so V8
+   * inlines it there and still has inlining budget for the allocation and
+   * free around it (a bigger one left mempool put and the cursor's `at`
+   * as calls in an alloc + append + write + free loop).
+   */
+  whole(du8: Uint8Array, df64: Float64Array, at: number, src: Uint8Array, len: number): void {
+    const w = this.#src;
+    if (src === w.view && len <= INLINE_COPY_MAX && ((w.base - at) & 7) === 0 && !w.shared) words(du8, at, df64, at, src, 0, w.f64, w.base, len);
+    else this.#toSharedSlow(du8, df64, at, src, 0, len);
   }
 
   #toSharedSlow(du8: Uint8Array, df64: Float64Array, at: number, src: Uint8Array, from: number, len: number): void {

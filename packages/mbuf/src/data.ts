@@ -191,7 +191,7 @@ export class MbufData extends MbufFree {
       // The buffer's offset in the mbuf's list (outside it: the general path).
       const at = o + (k.f64[(o + OFF_BUF_ADDR) >> 3]! - m) + k.u16[(o + OFF_DATA_OFF) >> 1]! + off;
       if (at >= 0 && at + len <= k.u8.length) {
-        c.cp.toShared(k.u8, k.f64, at, src, 0, len);
+        c.cp.whole(k.u8, k.f64, at, src, len);
         return 0;
       }
     }
