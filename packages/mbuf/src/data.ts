@@ -238,7 +238,10 @@ export class MbufData extends MbufFree {
   /**
    * `len` bytes of the packet from byte `off`: a view into the segment when
    * they lie in one, else a copy into `scratch` (or a new array when none is
-   * given). null when they do not fit in pkt_len. @see rte_pktmbuf_read
+   * given; the copy itself makes no object, but the result is a new view
+   * in the one-segment case and when `scratch` is longer than `len`: hot
+   * paths use readInto). null when they do not fit in pkt_len.
+   * @see rte_pktmbuf_read
    */
   read(m: number, off: number, len: number, scratch?: Uint8Array): Uint8Array | null {
     const c = this.core;
@@ -264,7 +267,7 @@ export class MbufData extends MbufFree {
       o = k.at(seg);
       const n = Math.min(k.u16[(o + OFF_DATA_LEN) >> 1]! - skip, len - done);
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-      out.set(b.u8.subarray(bo, bo + n), done);
+      c.cp.fromShared(b.u8, b.f64, bo, out, done, n);
       done += n;
       skip = 0;
       seg = k.f64[(o + OFF_NEXT) >> 3]!;

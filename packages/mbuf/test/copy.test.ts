@@ -170,7 +170,7 @@ describe('Mbuf.write and readInto over the copier', () => {
     );
   });
 
-  it('write and readInto across segments match a reference packet', () => {
+  it('write, readInto and read across segments match a reference packet', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 5 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 7 }), (lens, a, b, base) => {
         const segs = lens.map((l) => {
@@ -192,6 +192,9 @@ describe('Mbuf.write and readInto over the copier', () => {
           const all = new Uint8Array(total);
           expect(mb.readInto(head, 0, total, all)).toBe(total);
           expect(Buffer.compare(all, want)).toBe(0);
+          // read: a view of one segment or a copy into the scratch, the same bytes either way.
+          const got = mb.read(head, off, len, new Uint8Array(len + 3))!;
+          expect(Buffer.compare(got, want.subarray(off, off + len))).toBe(0);
         } finally {
           mb.free(head);
         }
