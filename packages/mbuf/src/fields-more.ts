@@ -49,7 +49,7 @@ const TSO_LO_BITS = 32 - TX_TSO_SEGSZ_OFS;
 // Throws EINVAL unless `v` is a whole number that fits `bits` bits.
 function field(name: string, v: number, bits: number): number {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) {
-    throw new RteError('EINVAL', `setTxOffload: ${name} ${String(v)} does not fit its ${bits}-bit field (0..${2 ** bits - 1})`);
+    throw new RteError('EINVAL', `${name} ${String(v)} does not fit its ${bits}-bit field of tx_offload (0..${2 ** bits - 1})`);
   }
   return v;
 }
@@ -124,6 +124,58 @@ export class MbufMoreFields extends MbufFields {
     const k = this.core.k;
     const o = k.at(m);
     return (k.u32[(o + OFF_TX_OFFLOAD_HI) >> 2]! >>> TX_OUTL2_LEN_OFS_HI) & OUTL2_MASK;
+  }
+
+  /*
+   * One bit-field at a time, as a C program assigns m->l2_len: the other
+   * fields keep their values. Each throws EINVAL, the mbuf unchanged, for a
+   * value that does not fit the field.
+   */
+
+  /** @see rte_mbuf.l2_len */
+  setL2Len(m: number, v: number): void {
+    this.#setLo(m, field('l2Len', v, TX_L2_LEN_BITS), L2_MASK, 0);
+  }
+
+  /** @see rte_mbuf.l3_len */
+  setL3Len(m: number, v: number): void {
+    this.#setLo(m, field('l3Len', v, TX_L3_LEN_BITS), L3_MASK, TX_L3_LEN_OFS);
+  }
+
+  /** @see rte_mbuf.l4_len */
+  setL4Len(m: number, v: number): void {
+    this.#setLo(m, field('l4Len', v, TX_L4_LEN_BITS), L4_MASK, TX_L4_LEN_OFS);
+  }
+
+  /** @see rte_mbuf.tso_segsz */
+  setTsoSegsz(m: number, v: number): void {
+    const tso = field('tsoSegsz', v, TX_TSO_SEGSZ_BITS);
+    this.#setLo(m, tso & ((1 << TSO_LO_BITS) - 1), (1 << TSO_LO_BITS) - 1, TX_TSO_SEGSZ_OFS);
+    this.#setHi(m, tso >>> TSO_LO_BITS, (1 << (TX_TSO_SEGSZ_BITS - TSO_LO_BITS)) - 1, 0);
+  }
+
+  /** @see rte_mbuf.outer_l2_len */
+  setOuterL2Len(m: number, v: number): void {
+    this.#setHi(m, field('outerL2Len', v, TX_OUTL2_LEN_BITS), OUTL2_MASK, TX_OUTL2_LEN_OFS_HI);
+  }
+
+  /** @see rte_mbuf.outer_l3_len */
+  setOuterL3Len(m: number, v: number): void {
+    this.#setHi(m, field('outerL3Len', v, TX_OUTL3_LEN_BITS), OUTL3_MASK, TX_OUTL3_LEN_OFS_HI);
+  }
+
+  // Bits [ofs, ofs + width) of tx_offload's low word (mask: width ones) become v.
+  #setLo(m: number, v: number, mask: number, ofs: number): void {
+    const k = this.core.k;
+    const w = (k.at(m) + OFF_TX_OFFLOAD) >> 2;
+    k.u32[w] = ((k.u32[w]! & ~(mask << ofs)) | (v << ofs)) >>> 0;
+  }
+
+  // The same in the high word (bit 32 + ofs of tx_offload).
+  #setHi(m: number, v: number, mask: number, ofs: number): void {
+    const k = this.core.k;
+    const w = (k.at(m) + OFF_TX_OFFLOAD_HI) >> 2;
+    k.u32[w] = ((k.u32[w]! & ~(mask << ofs)) | (v << ofs)) >>> 0;
   }
 
   /** Outer VLAN tag control information (QinQ). @see rte_mbuf.vlan_tci_outer */

@@ -52,6 +52,34 @@ describe('tx_offload (rte_mbuf_tx_offload layout)', () => {
     mb.free(m);
   });
 
+  it('sets one bit-field at a time, the others unchanged (fast-check model against setTxOffload)', () => {
+    const m = pool.alloc();
+    const bits = [7, 9, 8, 16, 7, 9];
+    const setters = [mb.setL2Len, mb.setL3Len, mb.setL4Len, mb.setTsoSegsz, mb.setOuterL2Len, mb.setOuterL3Len];
+    const getters = [mb.l2Len, mb.l3Len, mb.l4Len, mb.tsoSegsz, mb.outerL2Len, mb.outerL3Len];
+    const step = fc.integer({ min: 0, max: 5 }).chain((f) => fc.tuple(fc.constant(f), fc.integer({ min: 0, max: 2 ** bits[f]! - 1 })));
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const model = [0, 0, 0, 0, 0, 0];
+        mb.setTxOffload(m, 0, 0, 0);
+        for (const [f, v] of steps) {
+          setters[f]!.call(mb, m, v);
+          model[f] = v;
+        }
+        expect(getters.map((g) => g.call(mb, m))).toEqual(model);
+        const word = mb.txOffload(m);
+        mb.setTxOffload(m, model[0]!, model[1]!, model[2]!, model[3]!, model[4]!, model[5]!);
+        expect(mb.txOffload(m)).toBe(word);
+      }),
+      { numRuns: 300 },
+    );
+    mb.setTxOffload(m, 1, 2, 3, 4, 5, 6);
+    for (let f = 0; f < 6; f++) expect(codeOf(() => setters[f]!.call(mb, m, 2 ** bits[f]!))).toBe('EINVAL');
+    expect(codeOf(() => mb.setL2Len(m, -1))).toBe('EINVAL');
+    expect(getters.map((g) => g.call(mb, m))).toEqual([1, 2, 3, 4, 5, 6]);
+    mb.free(m);
+  });
+
   it('rejects a value that does not fit its field with EINVAL, the word unchanged', () => {
     const m = pool.alloc();
     mb.setTxOffload(m, 14, 20, 20, 1460);
