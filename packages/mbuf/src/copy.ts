@@ -8,8 +8,11 @@
  * source and destination sit at the same offset modulo 8, the copy is a
  * few bytes up to an 8-byte boundary, then Float64Array element moves
  * (four per loop turn), then the last bytes. Measured on the 2-vCPU VM
- * (node 20, one process, interleaved, best of 15): 64 B 10.7 ns against
- * set's 17.2; 128 B 16.5 against 19.5; 256 B 28.6 against 24.1. Above
+ * (node 20, one process, interleaved, best of 15): the loop alone, 64 B
+ * 10.7 ns against set's 17.2, 128 B 16.5 against 19.5, 256 B 28.6 against
+ * 24.1; Mbuf.write of 64 B, 10.5 ns against 15.7 with set; readInto of
+ * 64 B (byte loop before) 30 ns against 200; `pnpm bench mbuf` "write
+ * 64 B: inline stores vs set", 1.35-1.6x faster than set. Above
  * {@link INLINE_COPY_MAX} bytes, with offsets that differ modulo 8 (byte
  * stores are ~2 ns each) beyond {@link BYTE_COPY_MAX}, `set` does it
  * (when it needs no subarray: that would be garbage); source and
