@@ -4,7 +4,7 @@
  * mbufs with bytes of their own. Either is all or nothing: when the pool
  * runs out, what was taken goes back and the result is 0.
  *
- * The sixth class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The seventh class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_clone, rte_pktmbuf_copy in DPDK lib/mbuf/rte_mbuf.c
  */

@@ -9,6 +9,7 @@
  */
 import { type Eal, hex, ListCursor, RteError } from '@rtemem/eal-hugepage';
 import { Mempool } from '@rtemem/mempool';
+import { ByteCopier } from './copy.js';
 import { DynRegistry } from './dyn.js';
 import { FREE_BATCH, MBUF_HEADER_SIZE } from './layout.js';
 
@@ -31,6 +32,8 @@ export class MbufCore {
   pendingPool = 0;
   /** A free callback's error, thrown once the free in progress is done. */
   deferred: unknown = null;
+  /** Copies between callers' bytes and shared memory without TypedArray.set (copy.ts). */
+  readonly cp = new ByteCopier();
   /** IOVA words for stores into an mbuf. */
   readonly iova = new Uint32Array(2);
   #dyn: DynRegistry | null = null;

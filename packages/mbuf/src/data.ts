@@ -9,13 +9,13 @@
  * the header cursor `k`. A call that may move a cursor is followed by a
  * fresh `at` before its views are used again.
  *
- * The fifth class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The sixth class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_mtod_offset, rte_pktmbuf_append, rte_pktmbuf_prepend,
  * rte_pktmbuf_adj, rte_pktmbuf_trim, rte_pktmbuf_chain, rte_pktmbuf_read,
  * rte_pktmbuf_linearize in DPDK lib/mbuf/rte_mbuf.h and rte_mbuf.c
  */
-import { EOVERFLOW, hex, listOffsetOf, RteError } from '@rtemem/eal-hugepage';
+import { ENOMEM, EOVERFLOW, hex, listOffsetOf, RteError } from '@rtemem/eal-hugepage';
 import { MbufFree } from './free.js';
 import { MBUF_MAX_NB_SEGS, OFF_BUF_ADDR, OFF_BUF_LEN, OFF_DATA_LEN, OFF_DATA_OFF, OFF_NB_SEGS, OFF_NEXT, OFF_PKT_LEN } from './layout.js';
 
@@ -183,14 +183,15 @@ export class MbufData extends MbufFree {
     // Kept small so V8 inlines it: bytes inside the first segment, whose
     // buffer is in the mbuf's own list (reached through the header cursor's
     // views, no second decode); else the general path.
-    const k = this.core.k;
+    const c = this.core;
+    const k = c.k;
     const o = k.at(m);
     const len = src.length;
     if (off >>> 0 === off && off + len <= k.u16[(o + OFF_DATA_LEN) >> 1]!) {
       // The buffer's offset in the mbuf's list (outside it: the general path).
       const at = o + (k.f64[(o + OFF_BUF_ADDR) >> 3]! - m) + k.u16[(o + OFF_DATA_OFF) >> 1]! + off;
       if (at >= 0 && at + len <= k.u8.length) {
-        k.u8.set(src, at);
+        c.cp.whole(k.u8, k.f64, at, src, len);
         return 0;
       }
     }
@@ -217,7 +218,7 @@ export class MbufData extends MbufFree {
     if (skip + len <= k.u16[(o + OFF_DATA_LEN) >> 1]!) {
       // In one segment: one copy.
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, len);
-      b.u8.set(src, bo);
+      c.cp.toShared(b.u8, b.f64, bo, src, 0, len);
       return 0;
     }
     // Across segments.
@@ -226,8 +227,7 @@ export class MbufData extends MbufFree {
       o = k.at(seg);
       const n = Math.min(k.u16[(o + OFF_DATA_LEN) >> 1]! - skip, len - done);
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-      const u8 = b.u8;
-      for (let i = 0; i < n; i++) u8[bo + i] = src[done + i]!;
+      c.cp.toShared(b.u8, b.f64, bo, src, done, n);
       done += n;
       skip = 0;
       seg = k.f64[(o + OFF_NEXT) >> 3]!;
@@ -238,7 +238,10 @@ export class MbufData extends MbufFree {
   /**
    * `len` bytes of the packet from byte `off`: a view into the segment when
    * they lie in one, else a copy into `scratch` (or a new array when none is
-   * given). null when they do not fit in pkt_len. @see rte_pktmbuf_read
+   * given; the copy itself makes no object, but the result is a new view
+   * in the one-segment case and when `scratch` is longer than `len`: hot
+   * paths use readInto). null when they do not fit in pkt_len.
+   * @see rte_pktmbuf_read
    */
   read(m: number, off: number, len: number, scratch?: Uint8Array): Uint8Array | null {
     const c = this.core;
@@ -264,7 +267,7 @@ export class MbufData extends MbufFree {
       o = k.at(seg);
       const n = Math.min(k.u16[(o + OFF_DATA_LEN) >> 1]! - skip, len - done);
       const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-      out.set(b.u8.subarray(bo, bo + n), done);
+      c.cp.fromShared(b.u8, b.f64, bo, out, done, n);
       done += n;
       skip = 0;
       seg = k.f64[(o + OFF_NEXT) >> 3]!;
@@ -296,8 +299,7 @@ export class MbufData extends MbufFree {
       if (skip < segLen) {
         const n = Math.min(segLen - skip, len - done);
         const bo = b.range(k.f64[(o + OFF_BUF_ADDR) >> 3]! + k.u16[(o + OFF_DATA_OFF) >> 1]! + skip, n);
-        const u8 = b.u8;
-        for (let i = 0; i < n; i++) dst[done + i] = u8[bo + i]!;
+        c.cp.fromShared(b.u8, b.f64, bo, dst, done, n);
         done += n;
         skip = 0;
       } else {
@@ -310,7 +312,7 @@ export class MbufData extends MbufFree {
 
   /**
    * Moves the whole packet into its first segment and frees the others: 0,
-   * or -1 (unchanged) when the first segment's tailroom is too small.
+   * or -ENOMEM (unchanged) when the first segment's tailroom is too small.
    * @see rte_pktmbuf_linearize
    */
   linearize(m: number): number {
@@ -320,7 +322,7 @@ export class MbufData extends MbufFree {
     if (this.next(m) === 0) return 0;
     const firstLen = this.dataLen(m);
     const copyLen = this.pktLen(m) - firstLen;
-    if (copyLen > this.tailroom(m)) return -1;
+    if (copyLen > this.tailroom(m)) return -ENOMEM;
     let at = b.range(this.mtod(m, firstLen), copyLen);
     const u8 = b.u8;
     let seg = this.next(m);

@@ -2,7 +2,7 @@
  * Checks and dumps: why an mbuf is not sane (DPDK's reasons, word for
  * word), and the packet in DPDK's dump format with a hex dump of its data.
  *
- * The seventh class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The eighth class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_mbuf_check, rte_mbuf_sanity_check, rte_pktmbuf_dump in DPDK
  * lib/mbuf/rte_mbuf.c

@@ -7,13 +7,13 @@
  * callback id, and each thread keeps its own id -> function map (see the
  * README, "Free callbacks are per thread").
  *
- * The second class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The third class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_ext_shinfo_init_helper, rte_pktmbuf_attach_extbuf,
  * rte_mbuf_ext_refcnt_update in DPDK lib/mbuf/rte_mbuf.h
  */
 import { hex, iovaToWords, type ListCursor, RteError } from '@rtemem/eal-hugepage';
-import { MbufFields } from './fields.js';
+import { MbufMoreFields } from './fields-more.js';
 import {
   F_HI_EXTERNAL,
   OFF_BUF_ADDR,
@@ -24,9 +24,13 @@ import {
   OFF_DATA_OFF,
   OFF_OL_FLAGS_HI,
   OFF_SHINFO,
+  PKTMBUF_POOL_F_PINNED_EXT_BUF,
+  PP_BYTES,
+  PP_FLAGS,
   SHINFO_ALIGN,
   SHINFO_BYTES,
   SHINFO_CB,
+  SHINFO_CB_PINNED,
   SHINFO_OPAQUE,
   SHINFO_REFCNT,
   U16_MAX,
@@ -57,6 +61,15 @@ export function shinfoRefAdd(b: ListCursor, shinfo: number, delta: number): numb
 }
 
 /**
+ * The mbuf whose pinned buffer `shinfo` describes (the opaque value of a
+ * pinned pool's shared info), or 0 for a user's external buffer.
+ */
+export function pinnedOwner(b: ListCursor, shinfo: number): number {
+  const o = shinfoAt(b, shinfo);
+  return b.u32[(o + SHINFO_CB) >> 2] === SHINFO_CB_PINNED ? b.f64[(o + SHINFO_OPAQUE) >> 3]! : 0;
+}
+
+/**
  * Runs the free callback of the external buffer at `bufAddr`. Returns the
  * error to throw once the mbuf is consistent again when it cannot: ENOENT
  * when this thread has no callback of that id, EINVAL when it threw.
@@ -80,8 +93,8 @@ export function runFreeCb(b: ListCursor, shinfo: number, bufAddr: number): RteEr
   return null;
 }
 
-/** External buffers of mbufs: {@link MbufFields} and the calls of rte_pktmbuf_*_extbuf. */
-export class MbufExtbuf extends MbufFields {
+/** External buffers of mbufs: {@link MbufMoreFields} and the calls of rte_pktmbuf_*_extbuf. */
+export class MbufExtbuf extends MbufMoreFields {
   /**
    * Prepares shared info for an external buffer at its end: the buffer
    * loses SHINFO_BYTES (aligned down to 8). Returns `{ shinfo, bufLen }`
@@ -111,6 +124,20 @@ export class MbufExtbuf extends MbufFields {
     const b = this.core.b;
     const o = shinfoAt(b, shinfo);
     callbacks.set(b.u32[(o + SHINFO_CB) >> 2]!, fn);
+  }
+
+  /**
+   * True when `m` has an external buffer pinned by its pool (a pool made by
+   * PktmbufPool.createExtbuf): the buffer stays with the mbuf for life.
+   * @see RTE_MBUF_HAS_PINNED_EXTBUF
+   */
+  hasPinnedExtbuf(m: number): boolean {
+    if (!this.hasExtbuf(m)) return false;
+    const c = this.core;
+    const mp = c.mempool(this.pool(m));
+    const b = c.b;
+    const po = b.range(mp.privateData(), PP_BYTES);
+    return (b.u32[(po + PP_FLAGS) >> 2]! & PKTMBUF_POOL_F_PINNED_EXT_BUF) !== 0;
   }
 
   /** References held on external shared info. @see rte_mbuf_ext_refcnt_read */

@@ -3,14 +3,15 @@
  * putBulk per pool. A segment goes back to its own pool when its last
  * reference drops, detached first when it is indirect or external.
  *
- * The fourth class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The fifth class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_prefree_seg, rte_pktmbuf_free_seg, rte_pktmbuf_free,
  * rte_pktmbuf_free_bulk in DPDK lib/mbuf/rte_mbuf.h and rte_mbuf.c
  */
 import { RteError } from '@rtemem/eal-hugepage';
 import { MbufIndirect } from './indirect.js';
-import { F_HI_NOT_DIRECT, FREE_BATCH, OFF_NB_SEGS, OFF_NEXT, OFF_OL_FLAGS_HI, OFF_POOL, OFF_REFCNT, U16_MAX } from './layout.js';
+import { shinfoRefAdd } from './extbuf.js';
+import { F_HI_EXTERNAL, F_HI_NOT_DIRECT, FREE_BATCH, OFF_NB_SEGS, OFF_NEXT, OFF_OL_FLAGS, OFF_OL_FLAGS_HI, OFF_POOL, OFF_REFCNT, OFF_SHINFO, U16_MAX } from './layout.js';
 
 /** Freeing mbufs: {@link MbufIndirect} and rte_pktmbuf_free*. */
 export class MbufFree extends MbufIndirect {
@@ -26,12 +27,18 @@ export class MbufFree extends MbufIndirect {
     if (k.u16[rc] === 1) {
       if ((k.u32[(o + OFF_OL_FLAGS_HI) >> 2]! & F_HI_NOT_DIRECT) !== 0) {
         this.#detachDeferring(m);
+        if (this.#pinnedKept(m)) return 0;
         o = k.at(m);
       }
     } else if (((Atomics.sub(k.u16, rc, 1) - 1) & U16_MAX) === 0) {
       if ((k.u32[(o + OFF_OL_FLAGS_HI) >> 2]! & F_HI_NOT_DIRECT) !== 0) {
         this.#detachDeferring(m);
+        const kept = this.#pinnedKept(m);
         o = k.at(m);
+        if (kept) {
+          Atomics.store(k.u16, rc, 1); // waits in its pinned state as a free leaves an mbuf
+          return 0;
+        }
       }
       Atomics.store(k.u16, rc, 1);
     } else {
@@ -40,6 +47,26 @@ export class MbufFree extends MbufIndirect {
     k.f64[(o + OFF_NEXT) >> 3] = 0;
     k.u16[(o + OFF_NB_SEGS) >> 1] = 1;
     return m;
+  }
+
+  /**
+   * For a segment with a pinned external buffer on its way back: clears its
+   * flags, and true when clones still hold the buffer (the segment then
+   * waits for the last one, whose detach puts it back); false when it can
+   * go back now. @see __rte_pktmbuf_pinned_extbuf_decref
+   */
+  #pinnedKept(m: number): boolean {
+    if (!this.hasPinnedExtbuf(m)) return false;
+    const c = this.core;
+    const k = c.k;
+    const o = k.at(m);
+    k.u32[(o + OFF_OL_FLAGS) >> 2] = 0;
+    k.u32[(o + OFF_OL_FLAGS_HI) >> 2] = F_HI_EXTERNAL;
+    const shinfo = k.f64[(o + OFF_SHINFO) >> 3]!;
+    if (this.extRefcnt(shinfo) === 1) return false;
+    if (shinfoRefAdd(c.b, shinfo, -1) !== 0) return true;
+    shinfoRefAdd(c.b, shinfo, 1); // the last holder after all: back to one reference, the segment goes
+    return false;
   }
 
   // detach() that keeps a failing external free callback's error for the

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export * from '@rtemem/mempool';
-export { PktmbufPool } from './pool.js';
+export { PktmbufPool, type PktmbufExtmem } from './pool.js';
 export { Mbuf } from './mbuf.js';
 export { MBUF_FIELD } from './fields.js';
 export {

@@ -4,14 +4,14 @@
  * that reference and gives the mbuf its own buffer back. Clones are made
  * of these (clone.ts), and a free detaches (free.ts).
  *
- * The third class of the chain that makes {@link Mbuf} (see mbuf.ts).
+ * The fourth class of the chain that makes {@link Mbuf} (see mbuf.ts).
  *
  * @see rte_pktmbuf_attach, rte_pktmbuf_detach, rte_mbuf_from_indirect,
  * __rte_pktmbuf_copy_hdr in DPDK lib/mbuf/rte_mbuf.h
  */
 import { BAD_IOVA, hex, iovaToWords, RteError } from '@rtemem/eal-hugepage';
 import type { MbufCore } from './core.js';
-import { MbufExtbuf, runFreeCb, shinfoRefAdd } from './extbuf.js';
+import { MbufExtbuf, pinnedOwner, runFreeCb, shinfoRefAdd } from './extbuf.js';
 import {
   DYNFIELD1_BYTES,
   F_HI_EXTERNAL,
@@ -141,6 +141,25 @@ export class MbufIndirect extends MbufExtbuf {
   }
 
   /**
+   * The last reference to the pinned buffer of `owner` is gone (a clone let
+   * go after the owner was freed): the owner goes back to its pool, as
+   * a free would have left it. @see rte_pktmbuf_free_pinned_extmem
+   * @internal
+   */
+  protected putPinned(owner: number, shinfo: number): void {
+    const c = this.core;
+    const k = c.k;
+    shinfoRefAdd(c.b, shinfo, 1);
+    const o = k.at(owner);
+    k.u32[(o + OFF_OL_FLAGS) >> 2] = 0;
+    k.u32[(o + OFF_OL_FLAGS_HI) >> 2] = F_HI_EXTERNAL;
+    k.f64[(o + OFF_NEXT) >> 3] = 0;
+    k.u16[(o + OFF_NB_SEGS) >> 1] = 1;
+    Atomics.store(k.u16, (o + OFF_REFCNT) >> 1, 1);
+    c.mempool(k.f64[(o + OFF_POOL) >> 3]!).put(owner);
+  }
+
+  /**
    * Gives an indirect or external mbuf its own buffer back: drops its
    * reference on the shared data (freeing the owner, or calling the
    * external buffer's free callback, on the last one). A failing callback's
@@ -154,10 +173,17 @@ export class MbufIndirect extends MbufExtbuf {
     const hi = k.u32[(o + OFF_OL_FLAGS_HI) >> 2]!;
     let failed: RteError | null = null;
     if ((hi & F_HI_EXTERNAL) !== 0) {
+      // A pinned buffer stays with its mbuf (DPDK: detach returns).
+      if (this.hasPinnedExtbuf(m)) return;
+      o = k.at(m);
       const shinfo = k.f64[(o + OFF_SHINFO) >> 3]!;
       const buf = k.f64[(o + OFF_BUF_ADDR) >> 3]!;
       // The mbuf gets its own buffer back even when the callback fails.
-      if (shinfoRefAdd(c.b, shinfo, -1) === 0) failed = runFreeCb(c.b, shinfo, buf);
+      if (shinfoRefAdd(c.b, shinfo, -1) === 0) {
+        const owner = pinnedOwner(c.b, shinfo);
+        if (owner !== 0) this.putPinned(owner, shinfo);
+        else failed = runFreeCb(c.b, shinfo, buf);
+      }
     } else if ((hi & F_HI_INDIRECT) !== 0) {
       const md = this.#fromIndirect(m);
       if (this.refcntUpdate(md, -1) === 0) {

@@ -37,6 +37,8 @@ export const OFF_DATA_LEN = 40; // u16 length of this segment's data
 export const OFF_VLAN_TCI = 42; // u16
 export const OFF_HASH = 44; // u32 x 2: the hash union (rss in the low half)
 export const OFF_HASH_HI = 48; // OFF_HASH + 4: its high half
+export const OFF_FDIR_HASH = 44; // u16 hash.fdir.hash (the low half of hash.fdir.lo)
+export const OFF_FDIR_ID = 46; // u16 hash.fdir.id (the high half of hash.fdir.lo)
 export const OFF_VLAN_TCI_OUTER = 52; // u16
 export const OFF_BUF_LEN = 54; // u16 buffer length
 export const OFF_POOL = 56; // f64 address of the mempool header
@@ -48,6 +50,23 @@ export const OFF_PRIV_SIZE = 88; // u16
 export const OFF_TIMESYNC = 90; // u16
 export const OFF_DYNFIELD1 = 92; // 9 x u32: the dynamic field area
 export const DYNFIELD1_BYTES = 36;
+
+/*
+ * tx_offload bit-fields, from bit 0 of the 64-bit word (little-endian: the
+ * low u32 at OFF_TX_OFFLOAD holds bits 0..31, OFF_TX_OFFLOAD_HI bits 32..63).
+ * @see RTE_MBUF_L2_LEN_BITS ... RTE_MBUF_OUTL2_LEN_OFS in rte_mbuf_core.h
+ */
+export const TX_L2_LEN_BITS = 7; // bits 0..6
+export const TX_L3_LEN_BITS = 9; // bits 7..15
+export const TX_L3_LEN_OFS = 7;
+export const TX_L4_LEN_BITS = 8; // bits 16..23
+export const TX_L4_LEN_OFS = 16;
+export const TX_TSO_SEGSZ_BITS = 16; // bits 24..39: 8 in the low word, 8 in the high
+export const TX_TSO_SEGSZ_OFS = 24;
+export const TX_OUTL3_LEN_BITS = 9; // bits 40..48 (8..16 of the high word)
+export const TX_OUTL3_LEN_OFS_HI = 8;
+export const TX_OUTL2_LEN_BITS = 7; // bits 49..55 (17..23 of the high word)
+export const TX_OUTL2_LEN_OFS_HI = 17;
 
 /** refcnt, nb_segs and data_len are 16 bits: their largest value. */
 export const U16_MAX = 0xffff;
@@ -91,6 +110,8 @@ export const PP_FLAGS = 4; // u32 flags
 export const PP_MAGIC = 8; // u32 PKTMBUF_POOL_MAGIC: this mempool holds mbufs
 export const PKTMBUF_POOL_MAGIC = 0x4655424d; // 'MBUF'
 export const PP_BYTES = 16;
+/** Pool flag: the mbufs' buffers are pinned external memory. @see RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF */
+export const PKTMBUF_POOL_F_PINNED_EXT_BUF = 1;
 
 /* External buffer shared info (at the end of the buffer). @see struct rte_mbuf_ext_shared_info */
 export const SHINFO_REFCNT = 0; // u32 references (atomic)
@@ -98,6 +119,12 @@ export const SHINFO_CB = 4; // u32 free callback id (per thread registry)
 export const SHINFO_OPAQUE = 8; // f64 opaque value given to the callback
 export const SHINFO_BYTES = 16;
 export const SHINFO_ALIGN = 8; // shared info starts on this boundary (its f64 opaque)
+/**
+ * The free callback id of a pinned external buffer's shared info: no user
+ * function, but "put the mbuf at opaque back in its pool" (ids from the
+ * registry count up from 1 and never reach it). @see rte_pktmbuf_free_pinned_extmem
+ */
+export const SHINFO_CB_PINNED = 0xffffffff;
 
 /* Dynamic field and flag registry (config area "mbuf_dyn"). @see rte_mbuf_dyn.c */
 export const DYN_AREA_NAME = 'mbuf_dyn';

@@ -5,6 +5,7 @@
  *
  * ```
  * fields.ts    MbufFields    header fields, offload flags, refcnt, reset
+ * fields-more.ts MbufMoreFields tx_offload lengths, outer VLAN, timesync, fdir, private area
  * extbuf.ts    MbufExtbuf    external buffers and their shared info
  * indirect.ts  MbufIndirect  attach, detach
  * free.ts      MbufFree      free, freeSeg, freeBulk

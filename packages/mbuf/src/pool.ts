@@ -4,35 +4,31 @@
  *
  * @see rte_pktmbuf_pool_create, rte_pktmbuf_init in DPDK lib/mbuf/rte_mbuf.c
  */
-import { BAD_IOVA, type Eal, ENOENT, iovaToWords, ListCursor, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
+import { type Eal, ENOENT, hex, ListCursor, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
 import { Mempool } from '@rtemem/mempool';
 import { resetAt } from './fields.js';
 import {
+  F_HI_EXTERNAL,
+  F_HI_INDIRECT,
   MBUF_DEFAULT_BUF_SIZE,
   MBUF_HEADER_SIZE,
-  MBUF_PORT_INVALID,
-  MBUF_PRIV_ALIGN,
-  OFF_BUF_ADDR,
-  OFF_BUF_IOVA,
-  OFF_BUF_IOVA_HI,
-  OFF_BUF_LEN,
-  OFF_DATA_OFF,
   OFF_NB_SEGS,
   OFF_NEXT,
+  OFF_OL_FLAGS_HI,
   OFF_POOL,
-  OFF_PORT,
-  OFF_PRIV_SIZE,
   OFF_REFCNT,
-  OFF_SHINFO,
   PKTMBUF_HEADROOM,
+  PKTMBUF_POOL_F_PINNED_EXT_BUF,
   PKTMBUF_POOL_MAGIC,
   PP_BYTES,
   PP_DATA_ROOM,
   PP_FLAGS,
   PP_MAGIC,
   PP_PRIV_SIZE,
-  U16_MAX,
 } from './layout.js';
+import { createExtbufMempool, createMbufMempool, type PktmbufExtmem } from './pool-init.js';
+
+export type { PktmbufExtmem } from './pool-init.js';
 
 const handles = new WeakMap<Mempool, PktmbufPool>();
 
@@ -102,49 +98,32 @@ export class PktmbufPool {
     socket: number = SOCKET_ID_ANY,
     ops?: string,
   ): PktmbufPool {
-    if (!Number.isInteger(privSize) || privSize < 0 || privSize > U16_MAX || privSize % MBUF_PRIV_ALIGN !== 0) {
-      throw new RteError('EINVAL', `privSize ${String(privSize)} must be a multiple of ${MBUF_PRIV_ALIGN} below ${U16_MAX + 1}`);
-    }
-    if (!Number.isInteger(dataRoomSize) || dataRoomSize < 0 || dataRoomSize > U16_MAX) {
-      throw new RteError('EINVAL', `dataRoomSize ${String(dataRoomSize)} must be 0..${U16_MAX} (buf_len is 16 bits)`);
-    }
-    const mp = Mempool.createEmpty(eal, name, n, MBUF_HEADER_SIZE + privSize + dataRoomSize, cacheSize, PP_BYTES, socket, 0);
-    try {
-      if (ops !== undefined) mp.setOpsByName(ops);
-      const k = new ListCursor(eal, MBUF_HEADER_SIZE, 'an mbuf address');
-      const po = k.range(mp.privateData(), PP_BYTES);
-      k.u16[(po + PP_DATA_ROOM) >> 1] = dataRoomSize;
-      k.u16[(po + PP_PRIV_SIZE) >> 1] = privSize;
-      k.u32[(po + PP_FLAGS) >> 2] = 0;
-      k.u32[(po + PP_MAGIC) >> 2] = PKTMBUF_POOL_MAGIC;
-      mp.populateDefault();
-      const poolAddr = mp.memzone.addr;
-      const mbufSize = MBUF_HEADER_SIZE + privSize;
-      const iova = new Uint32Array(2);
-      mp.objIter((m) => {
-        // rte_pktmbuf_init
-        const mIova = mp.virt2iova(m);
-        iovaToWords(mIova === BAD_IOVA ? BAD_IOVA : mIova + BigInt(mbufSize), iova);
-        const mo = k.at(m);
-        k.u8.fill(0, mo, mo + MBUF_HEADER_SIZE);
-        k.u16[(mo + OFF_PRIV_SIZE) >> 1] = privSize;
-        k.f64[(mo + OFF_BUF_ADDR) >> 3] = m + mbufSize;
-        k.u32[(mo + OFF_BUF_IOVA) >> 2] = iova[0]!;
-        k.u32[(mo + OFF_BUF_IOVA_HI) >> 2] = iova[1]!;
-        k.u16[(mo + OFF_BUF_LEN) >> 1] = dataRoomSize;
-        k.u16[(mo + OFF_DATA_OFF) >> 1] = Math.min(PKTMBUF_HEADROOM, dataRoomSize);
-        k.f64[(mo + OFF_POOL) >> 3] = poolAddr;
-        k.u16[(mo + OFF_NB_SEGS) >> 1] = 1;
-        k.u16[(mo + OFF_PORT) >> 1] = MBUF_PORT_INVALID;
-        k.u16[(mo + OFF_REFCNT) >> 1] = 1;
-        k.f64[(mo + OFF_NEXT) >> 3] = 0;
-        k.f64[(mo + OFF_SHINFO) >> 3] = 0;
-      });
-    } catch (e) {
-      mp.free();
-      throw e;
-    }
-    return PktmbufPool.#of(mp);
+    return PktmbufPool.#of(createMbufMempool(eal, name, n, cacheSize, privSize, dataRoomSize, socket, ops));
+  }
+
+  /**
+   * Creates a pool of `n` mbufs whose buffers are pinned in external
+   * memory: each area of `extMem` (`{ addr, iova, len, eltSize }`, memory
+   * of this EAL, e.g. a memzone) is cut into `eltSize`-byte buffers handed
+   * to the mbufs in order. The mbufs carry RTE_MBUF_F_EXTERNAL and keep
+   * their buffer for life (the pool's flags have
+   * RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF); a clone of one holds the buffer,
+   * and the mbuf goes back to the pool when the last clone lets go.
+   * Throws EINVAL for bad sizes or areas, ENOMEM when the areas hold fewer
+   * than `n` buffers, and what Mempool.create throws.
+   * @see rte_pktmbuf_pool_create_extbuf
+   */
+  static createExtbuf(
+    eal: Eal,
+    name: string,
+    n: number,
+    cacheSize: number,
+    privSize: number,
+    dataRoomSize: number,
+    socket: number,
+    extMem: readonly PktmbufExtmem[],
+  ): PktmbufPool {
+    return PktmbufPool.#of(createExtbufMempool(eal, name, n, cacheSize, privSize, dataRoomSize, socket, extMem));
   }
 
   /** The pool created under `name` by any thread or process, or null (also when that mempool holds no mbufs). */
@@ -184,6 +163,44 @@ export class PktmbufPool {
       resetAt(k.u16, k.u32, k.f64, o);
     }
     return 0;
+  }
+
+  /**
+   * One mbuf as it lies in the pool, not reset (0 when the pool is empty):
+   * buf_addr, buf_iova, buf_len, refcnt 1, nb_segs 1, next 0, pool and
+   * priv_size are set; every other field is what the last user left.
+   * @see rte_mbuf_raw_alloc
+   */
+  rawAlloc(): number {
+    return this.mempool.get();
+  }
+
+  /**
+   * Puts `m` straight back into this pool (no reset, no detach). `m` must be
+   * one of this pool's mbufs as a free leaves it: refcnt 1, next 0,
+   * nb_segs 1, not indirect, external only when its buffer is pinned.
+   * Throws EINVAL otherwise, nothing changed (DPDK asserts these).
+   * @see rte_mbuf_raw_free
+   */
+  rawFree(m: number): void {
+    const k = this.#k;
+    const o = k.at(m);
+    const why =
+      k.f64[(o + OFF_POOL) >> 3] !== this.mempool.memzone.addr
+        ? `it belongs to pool ${hex(k.f64[(o + OFF_POOL) >> 3]!)}, not ${this.mempool.name}`
+        : Atomics.load(k.u16, (o + OFF_REFCNT) >> 1) !== 1
+          ? `its refcnt is ${Atomics.load(k.u16, (o + OFF_REFCNT) >> 1)}, not 1`
+          : k.f64[(o + OFF_NEXT) >> 3] !== 0
+            ? 'it is chained (next is not 0)'
+            : k.u16[(o + OFF_NB_SEGS) >> 1] !== 1
+              ? `its nb_segs is ${k.u16[(o + OFF_NB_SEGS) >> 1]}, not 1`
+              : (k.u32[(o + OFF_OL_FLAGS_HI) >> 2]! & F_HI_INDIRECT) !== 0
+                ? 'it is indirect (a clone): detach it first'
+                : (k.u32[(o + OFF_OL_FLAGS_HI) >> 2]! & F_HI_EXTERNAL) !== 0 && (this.flags & PKTMBUF_POOL_F_PINNED_EXT_BUF) === 0
+                  ? 'it has an external buffer that is not pinned: detach it first'
+                  : null;
+    if (why !== null) throw new RteError('EINVAL', `rawFree: mbuf ${hex(m)} cannot go back as it is: ${why} (free it with Mbuf.free)`);
+    this.mempool.put(m);
   }
 
   /** Headroom a fresh mbuf of this pool has. */

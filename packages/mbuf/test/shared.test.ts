@@ -170,4 +170,31 @@ describe('mbufs shared by threads and processes', () => {
     expect(mb.extRefcnt(r.shinfo)).toBe(0);
     expect(pool.mempool.isFull()).toBe(true);
   });
+
+  it('share a pinned external buffer between threads: clones in workers, the mbuf back in its pool after the last one', async () => {
+    const eal = Eal.init({ backend: 'sab', memory: 32 * MiB });
+    eals.push(eal);
+    const area = Heap.of(eal).malloc(8 * 2048, 64);
+    const pinned = PktmbufPool.createExtbuf(eal, 'pinned', 8, 0, 0, 1500, -1, [{ addr: area, iova: -1n, len: 8 * 2048, eltSize: 2048 }]);
+    const pool = PktmbufPool.create(eal, 'storm', 256, 0);
+    const mb = Mbuf.of(eal);
+    const m = pinned.alloc();
+    mb.append(m, 64);
+    const shinfo = new DataView(eal.list(1)!.sab).getFloat64(m - eal.list(1)!.baseAddr + 80, true);
+    const workers = await Promise.all([Peer.worker(PEER, eal.workerData()), Peer.worker(PEER, eal.workerData())]);
+    peers.push(...workers);
+    for (const w of workers) await w.call('init', { attach: true });
+    // Both threads clone and free the pinned mbuf at once: every count comes back exact.
+    await Promise.all(workers.map((w) => w.call('cloneStorm', { pool: 'storm', m, n: 20_000 })));
+    expect([mb.refcnt(m), mb.extRefcnt(shinfo)]).toEqual([1, 1]);
+    expect(pool.mempool.isFull()).toBe(true);
+    // The owner freed first; the worker's free of the last clone puts it back (no callback runs).
+    const c = mb.clone(m, pool);
+    mb.free(m);
+    expect(pinned.mempool.availCount()).toBe(7);
+    expect(await workers[0]!.call('freeExt', { m: c, shinfo })).toEqual([]);
+    expect(pinned.mempool.isFull()).toBe(true);
+    expect(pool.mempool.isFull()).toBe(true);
+    expect(mb.extRefcnt(shinfo)).toBe(1);
+  });
 });
