@@ -1,48 +1,34 @@
 /**
  * The Environment Abstraction Layer of rtemem, as one thread's handle: the
  * thin facade over the init paths (init-primary.ts, init-secondary.ts,
- * attach.ts), the lcore table (lcore.ts), page backing (memseg-list.ts),
- * external memory (external.ts) and the shared config (config.ts).
+ * attach.ts) and cleanup (init-parts.ts), the lcore table (lcore.ts), page
+ * backing (memseg-list.ts), external memory (external-maps.ts), memory
+ * events (mem-event.ts), launching (launch.ts), multi-process messages
+ * (mp.ts) and the shared config (config.ts).
  *
  * @see rte_eal_init, rte_eal_cleanup, rte_thread_register in DPDK lib/eal
  */
-import { closeSync } from 'node:fs';
-import { join } from 'node:path';
 import { type EalWorkerData, partsFromWorkerData, workerDataOf } from './attach.js';
-import { type Backend, formatSize } from './backend.js';
-import { hex } from './common.js';
+import type { Backend } from './backend.js';
 import type { ConfigRegion, ListDescriptor } from './config.js';
 import { LCORE_ID_ANY, SOCKET_ID_ANY } from './constants.js';
 import { listIndexOf } from './cursor.js';
 import { EINVAL, EPERM, RteError } from './errors.js';
-import { attachExternal, registerExternal, unregisterExternal } from './external.js';
-import { attachShared, isShared, registerShared, releaseShared, sharedListNamed, sharedStamp } from './extmem-shared.js';
-import type { EalParts } from './init-parts.js';
+import { dumpEal } from './eal-dump.js';
+import { ExternalMaps } from './external-maps.js';
+import { sharedListNamed } from './extmem-shared.js';
+import { type EalParts, releaseParts } from './init-parts.js';
 import { initPrimary } from './init-primary.js';
 import { initSecondary } from './init-secondary.js';
-import {
-  CONFIG_F_IN_MEMORY,
-  CONFIG_F_LEGACY_MEM,
-  CONFIG_STATE_CLOSED,
-  HDR_PRIMARY_PID,
-  HDR_STATE,
-  LCORE_ROLE_THREAD,
-  LOCK_CONFIG,
-  LOCK_MEMSEG,
-  MAX_LISTS,
-  ML_F_EXTERNAL,
-  ML_USED_SEGS,
-} from './layout.js';
+import { CONFIG_F_IN_MEMORY, CONFIG_F_LEGACY_MEM, HDR_PRIMARY_PID, LCORE_ROLE_THREAD, LOCK_CONFIG, LOCK_MEMSEG, MAX_LISTS, ML_USED_SEGS } from './layout.js';
 import { claimLcore, type LcoreInfo, lcoreList, lcoreRelease, lcoreSocket } from './lcore.js';
 import { type LockOwner, lockAcquire, lockRelease } from './lock.js';
 import { backPages, type MemsegListMap, recountUsedSegments, releasePages } from './memseg-list.js';
-import { native } from './native.js';
 import { type EalOptions, normalizeOptions } from './options.js';
-import { removeRuntimeDir, unlinkQuiet } from './runtime-dir.js';
 import { threadGetAffinity, threadSetAffinity } from './affinity.js';
-import { Launcher, lcoreState, type LcoreOptions, SKIP_MAIN, workerLcoresOf } from './launch.js';
-import { type MpAction, MpChannel, type MpMessage, type MpReply } from './mp.js';
-import { type MemEventCallback, MemEvents } from './mem-event.js';
+import { Launcher, launcherOr, lcoreState, SKIP_MAIN, workerLcoresOf } from './launch.js';
+import { type MpAction, MpChannel, mpChannelOr, type MpMessage, type MpReply, MP_NOT_INIT_HANDLE, openMpChannel } from './mp.js';
+import { checkMemEventsSupported, type MemEventCallback, MemEvents } from './mem-event.js';
 
 export type { Backend } from './backend.js';
 export type { EalOptions } from './options.js';
@@ -97,6 +83,8 @@ export class Eal {
 
   readonly #flags: number;
   readonly #byIndex: (MemsegListMap | undefined)[];
+  // This handle's external lists, entered in #byIndex.
+  readonly #external: ExternalMaps;
   #configFd: number;
   #closed = false;
   #readOnly = false;
@@ -117,6 +105,7 @@ export class Eal {
     this.staleFilesRemoved = p.staleFilesRemoved;
     this.#byIndex = [];
     for (const l of p.lists) this.#byIndex[l.index] = l;
+    this.#external = new ExternalMaps(this.#byIndex);
     this.#readOnly = p.readOnly;
     this.lcoreCell[0] = p.lcore;
   }
@@ -137,7 +126,15 @@ export class Eal {
     const o = normalizeOptions(opts);
     // initPrimary gives null for processType 'auto' when a live primary holds the prefix.
     const eal = new Eal(o.processType === 'secondary' ? initSecondary(o) : (initPrimary(o) ?? initSecondary(o)));
-    return eal.#startLaunchAndMp(o.lcores);
+    try {
+      // Only this handle launches work on lcores and takes part in multi-process messages.
+      if (o.lcores !== null) eal.#launcher = Launcher.create(eal, o.lcores);
+      eal.#mp = openMpChannel(eal, eal.#readOnly);
+    } catch (e) {
+      eal.cleanup();
+      throw e;
+    }
+    return eal;
   }
 
   /**
@@ -256,36 +253,15 @@ export class Eal {
    */
   cleanup(): void {
     if (this.#closed) return;
-    this.#stopLaunchAndMp();
+    this.#launcher?.close();
+    if (typeof this.#mp !== 'string') this.#mp.close();
     this.#memEvents.clear();
     this.threadUnregister();
     this.#closed = true;
-    this.#releaseSharedExternal();
+    this.#external.releaseShared();
     if (this.isWorker) return;
-    const n = native();
-    if (this.processType === 'primary') {
-      Atomics.store(this.config.i32, HDR_STATE >> 2, CONFIG_STATE_CLOSED);
-      for (const l of this.lists) if (l.fileName) unlinkQuiet(join(this.pageDir, l.fileName));
-    }
-    for (const l of this.lists) {
-      if (l.fd < 0) continue;
-      n?.release(l.sab);
-      try {
-        closeSync(l.fd);
-      } catch {
-        // Closed already.
-      }
-    }
-    if (this.#configFd >= 0) {
-      n?.release(this.config.sab);
-      try {
-        closeSync(this.#configFd);
-      } catch {
-        // Closed already.
-      }
-      this.#configFd = -1;
-      if (this.processType === 'primary') removeRuntimeDir(this.filePrefix);
-    }
+    releaseParts(this, this.#configFd);
+    this.#configFd = -1;
   }
 
   #checkOpen(): void {
@@ -390,9 +366,7 @@ export class Eal {
    */
   registerExternalList(buffer: SharedArrayBuffer, pageSize: number, socketId: number): MemsegListMap {
     this.#checkOpen();
-    const map = registerExternal(this, buffer, pageSize, socketId);
-    this.#byIndex[map.index] = map;
-    return map;
+    return this.#external.register(this, buffer, pageSize, socketId);
   }
 
   /**
@@ -403,9 +377,7 @@ export class Eal {
    * @see rte_extmem_attach
    */
   attachExternalList(index: number, buffer: SharedArrayBuffer): MemsegListMap {
-    const map = attachExternal(this.config, index, buffer);
-    this.#byIndex[index] = map;
-    return map;
+    return this.#external.attach(this.config, index, buffer);
   }
 
   /**
@@ -414,29 +386,15 @@ export class Eal {
    * closed when this handle registered it (a detach keeps the memfd).
    */
   unregisterExternalList(index: number): void {
-    unregisterExternal(this, index);
-    this.detachExternalList(index);
-    this.#closeOwnedMemfd(index);
-    this.#byIndex[index] = undefined;
+    this.#external.unregister(this, index);
   }
 
   /** Detaches external list `index` from this handle only (a shared one is unmapped here). */
   detachExternalList(index: number): void {
-    const m = this.#byIndex[index];
-    if (m === undefined || (m.flags & ML_F_EXTERNAL) === 0) return;
-    this.#byIndex[index] = undefined;
-    if (isShared(m.flags)) {
-      releaseShared(m);
-      this.#sharedStamps.delete(index);
-    }
+    this.#external.detach(index);
   }
 
   /* ---- shared external memory (extmem-shared.ts) ---- */
-
-  // memfds of the shared external lists this handle registered, by list index.
-  readonly #ownedMemfds = new Map<number, number>();
-  // The registration (sharedStamp) each shared external list of this handle was mapped for.
-  readonly #sharedStamps = new Map<number, string>();
 
   /**
    * Creates `len` bytes of memory in a memfd (hugepages when `pageSize` is a
@@ -450,11 +408,7 @@ export class Eal {
    */
   registerSharedExternalList(name: string, len: number, pageSize: number, socketId: number): MemsegListMap {
     this.#checkOpen();
-    const { map, fd } = registerShared(this, name, len, pageSize, socketId);
-    this.#byIndex[map.index] = map;
-    this.#ownedMemfds.set(map.index, fd);
-    this.#sharedStamps.set(map.index, sharedStamp(this.config, map.index));
-    return map;
+    return this.#external.registerShared(this, name, len, pageSize, socketId);
   }
 
   /**
@@ -466,45 +420,12 @@ export class Eal {
    */
   attachSharedExternalList(name: string): MemsegListMap {
     this.#checkOpen();
-    const index = sharedListNamed(this.config, name);
-    const have = index < 0 ? undefined : this.#byIndex[index];
-    if (have !== undefined) {
-      if (isShared(have.flags) && this.#sharedStamps.get(index) === sharedStamp(this.config, index)) return have;
-      // A map of memory removed since, whose entry was reused: let it go.
-      this.detachExternalList(index);
-    }
-    const map = attachShared(this.config, name);
-    this.#byIndex[map.index] = map;
-    this.#sharedStamps.set(map.index, sharedStamp(this.config, map.index));
-    return map;
+    return this.#external.attachShared(this.config, name);
   }
 
   /** The list index of the shared external memory named `name`, or -1. */
   sharedExternalIndex(name: string): number {
     return sharedListNamed(this.config, name);
-  }
-
-  #closeOwnedMemfd(index: number): void {
-    const fd = this.#ownedMemfds.get(index);
-    if (fd === undefined) return;
-    this.#ownedMemfds.delete(index);
-    try {
-      closeSync(fd);
-    } catch {
-      // Closed already.
-    }
-  }
-
-  // At cleanup: unmap every shared external list of this handle, close the memfds it owns.
-  #releaseSharedExternal(): void {
-    for (let i = 1; i < this.#byIndex.length; i++) {
-      const m = this.#byIndex[i];
-      if (m !== undefined && isShared(m.flags)) {
-        releaseShared(m);
-        this.#byIndex[i] = undefined;
-      }
-    }
-    for (const index of [...this.#ownedMemfds.keys()]) this.#closeOwnedMemfd(index);
   }
 
   /** Descriptors of every list in the table (internal and external), in index order. */
@@ -524,20 +445,7 @@ export class Eal {
 
   /** A short description: prefix, backend and why, lists, lcores. */
   dump(): string {
-    const lines = [
-      `EAL '${this.filePrefix}': ${this.processType}, backend ${this.backend} (${this.backendReason})`,
-      `  page size ${formatSize(this.pageSize)}${this.legacyMem ? ', legacy memory' : ''}${this.inMemory ? ', in memory' : ''}`,
-    ];
-    if (this.runtimeDir) lines.push(`  runtime dir ${this.runtimeDir}, page files in ${this.pageDir}`);
-    for (const l of this.lists) {
-      const used = this.usedSegments(l.index);
-      lines.push(
-        `  list ${l.index}: socket ${l.socketId}, ${l.nSegs} x ${formatSize(l.pageSize)}, ${used} backed (${formatSize(used * l.pageSize)}), ` +
-          `addr ${hex(l.baseAddr)}${l.va !== 0n ? `, va ${hex(l.va)}` : ''}`,
-      );
-    }
-    for (const c of this.lcores()) lines.push(`  lcore ${c.lcoreId}: ${c.role}, pid ${c.pid}, thread ${c.threadId}, socket ${c.socketId}`);
-    return lines.join('\n');
+    return dumpEal(this);
   }
 
   /* ---------------------------------------------------------------- *
@@ -589,9 +497,7 @@ export class Eal {
 
   #checkMemEvents(what: string): void {
     this.#checkOpen();
-    if (this.legacyMem || this.backend === 'sab') {
-      throw new RteError('ENOTSUP', `${what}: memory of this EAL never changes (${this.legacyMem ? 'legacyMem' : 'the sab backend'}), so there are no memory events`);
-    }
+    checkMemEventsSupported(what, this.legacyMem, this.backend);
   }
 
   /* ---------------------------------------------------------------- *
@@ -601,47 +507,17 @@ export class Eal {
    * ---------------------------------------------------------------- */
 
   #launcher: Launcher | null = null;
-  #mp: MpChannel | null = null;
-  #mpUnavailable = 'only the handle Eal.init returned (not a worker thread\'s Eal.attach handle) takes part in multi-process messages';
-
-  // Called by init once the handle exists: reserves the worker lcores, opens the channel.
-  #startLaunchAndMp(lcores: LcoreOptions | null): Eal {
-    try {
-      if (lcores !== null) this.#launcher = Launcher.create(this, lcores);
-      if (this.#readOnly) {
-        this.#mpUnavailable = 'a read-only handle takes no part in multi-process messages';
-      } else {
-        const mp = MpChannel.open(this);
-        if (typeof mp === 'string') this.#mpUnavailable = `multi-process messages are unavailable: ${mp}`;
-        else this.#mp = mp;
-      }
-    } catch (e) {
-      this.cleanup();
-      throw e;
-    }
-    return this;
-  }
-
-  #stopLaunchAndMp(): void {
-    this.#launcher?.close();
-    this.#mp?.close();
-  }
+  // The channel, or why this handle has none.
+  #mp: MpChannel | string = MP_NOT_INIT_HANDLE;
 
   #launchHandle(what: string): Launcher {
     this.#checkOpen();
-    if (this.#launcher !== null) return this.#launcher;
-    throw new RteError(
-      'EINVAL',
-      this.isWorker
-        ? `${what}: launch from the thread that called Eal.init (DPDK: the main lcore only)`
-        : `${what}: this EAL has no worker lcores: reserve some with Eal.init({ lcores: N })`,
-    );
+    return launcherOr(this.#launcher, this.isWorker, what);
   }
 
   #mpHandle(): MpChannel {
     this.#checkOpen();
-    if (this.#mp === null) throw new RteError('ENOTSUP', this.#mpUnavailable);
-    return this.#mp;
+    return mpChannelOr(this.#mp);
   }
 
   /**

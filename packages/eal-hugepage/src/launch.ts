@@ -587,3 +587,17 @@ export function mainLcoreOf(eal: Eal): number {
   for (const c of lcoreList(eal.config)) if (c.role === 'secondary' && c.pid === process.pid) return c.lcoreId;
   return -1;
 }
+
+/**
+ * `launcher`, or EINVAL saying why the handle has none: a worker thread's
+ * handle, or an EAL without worker lcores. `what` names the call.
+ */
+export function launcherOr(launcher: Launcher | null, isWorker: boolean, what: string): Launcher {
+  if (launcher !== null) return launcher;
+  throw new RteError(
+    'EINVAL',
+    isWorker
+      ? `${what}: launch from the thread that called Eal.init (DPDK: the main lcore only)`
+      : `${what}: this EAL has no worker lcores: reserve some with Eal.init({ lcores: N })`,
+  );
+}

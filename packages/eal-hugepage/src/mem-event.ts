@@ -128,3 +128,10 @@ function checkName(name: unknown): asserts name is string {
     throw new RteError('ENAMETOOLONG', `memory event callback name ${JSON.stringify(name)} is longer than ${MEM_EVENT_CALLBACK_NAME_MAX} bytes`);
   }
 }
+
+/** Throws ENOTSUP for `what` where memory never changes (legacyMem, the sab backend): no memory events there. */
+export function checkMemEventsSupported(what: string, legacyMem: boolean, backend: string): void {
+  if (legacyMem || backend === 'sab') {
+    throw new RteError('ENOTSUP', `${what}: memory of this EAL never changes (${legacyMem ? 'legacyMem' : 'the sab backend'}), so there are no memory events`);
+  }
+}

@@ -75,6 +75,25 @@ export interface MpHost {
   primaryAlive(): boolean;
 }
 
+/** Why a worker thread's handle has no channel (only the handle Eal.init returned has one). */
+export const MP_NOT_INIT_HANDLE = 'only the handle Eal.init returned (not a worker thread\'s Eal.attach handle) takes part in multi-process messages';
+
+/**
+ * The channel of the handle Eal.init returned, or why it has none: a
+ * read-only handle takes no part, else MpChannel.open's reason.
+ */
+export function openMpChannel(host: MpHost, readOnly: boolean): MpChannel | string {
+  if (readOnly) return 'a read-only handle takes no part in multi-process messages';
+  const mp = MpChannel.open(host);
+  return typeof mp === 'string' ? `multi-process messages are unavailable: ${mp}` : mp;
+}
+
+/** The channel, or ENOTSUP with the reason a handle has none (`mp` a string). */
+export function mpChannelOr(mp: MpChannel | string): MpChannel {
+  if (typeof mp === 'string') throw new RteError('ENOTSUP', mp);
+  return mp;
+}
+
 /** A connection to or from a peer, and the frames it carries. */
 interface Conn {
   socket: Socket;
