@@ -110,7 +110,7 @@ describe.skipIf(skipWithoutNative)(nativeTitle('Memory on the anonymous backend'
     expect(mem.freePages(addr, 4096)).toBeLessThan(0); // already free
   });
 
-  it.skipIf(!root)('knows the physical address of every page as root, and walks IOVA-contiguous runs', () => {
+  it.skipIf(!root)(`knows the physical address of every page as root, and walks IOVA-contiguous runs${root ? '' : ' [skipped: not root: physical addresses (/proc/self/pagemap) need root]'}`, () => {
     const eal = init({ backend: 'anonymous', filePrefix: uniquePrefix('msiova'), memory: 2 * MiB });
     const mem = Memory.of(eal);
     const list = eal.lists[0]!;

@@ -63,7 +63,7 @@ describeHugepages('memzones on 2 MiB hugepages', () => {
     expect(zones.count()).toBe(5);
   });
 
-  it.skipIf(!root)('IOVAs are known and aligned and bounded like the addresses (test_memzone_aligned, check_memzone_bounded)', () => {
+  it.skipIf(!root)(`IOVAs are known and aligned and bounded like the addresses (test_memzone_aligned, check_memzone_bounded)${root ? '' : ' [skipped: not root: physical addresses (/proc/self/pagemap) need root]'}`, () => {
     const eal = init('hugetlbfs');
     const zones = Memzones.of(eal);
     for (const align of [64, 128, 256, 512, 1024, 4096, 2 * MiB]) {
@@ -87,7 +87,7 @@ describeHugepages('memzones on 2 MiB hugepages', () => {
     }
   });
 
-  it.skipIf(!root)('MEMZONE_IOVA_CONTIG zones are contiguous in IOVA, or not reserved at all', () => {
+  it.skipIf(!root)(`MEMZONE_IOVA_CONTIG zones are contiguous in IOVA, or not reserved at all${root ? '' : ' [skipped: not root: physical addresses (/proc/self/pagemap) need root]'}`, () => {
     const eal = init('hugetlbfs');
     const zones = Memzones.of(eal);
     const small = zones.reserve('contig_1M', 1 * MiB, SOCKET_ID_ANY, MEMZONE_IOVA_CONTIG);
@@ -141,7 +141,7 @@ describe.skipIf(skipWithoutNative)(nativeTitle('memzones on 4 KiB pages (anonymo
     expect(mz.hugepageSz).toBe(4096);
   });
 
-  it.skipIf(!root)('IOVAs are known; a one-page IOVA_CONTIG zone is contiguous', () => {
+  it.skipIf(!root)(`IOVAs are known; a one-page IOVA_CONTIG zone is contiguous${root ? '' : ' [skipped: not root: physical addresses (/proc/self/pagemap) need root]'}`, () => {
     const eal = init('anonymous');
     const zones = Memzones.of(eal);
     const mz = zones.reserve('contig_page', 4096, SOCKET_ID_ANY, MEMZONE_IOVA_CONTIG, 4096);
