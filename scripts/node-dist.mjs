@@ -21,7 +21,8 @@
  * Also importable: `nodeDist(major, { registry })`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,22 +37,8 @@ function registryPackage() {
   return `node-linux-${arch}`;
 }
 
-/** NODE_MAJOR_VERSION..PATCH and NODE_MODULE_VERSION of a Node's headers, or null when the prefix has none. */
-export function headerVersion(prefix) {
-  const file = join(prefix, 'include', 'node', 'node_version.h');
-  if (!existsSync(file)) return null;
-  const text = readFileSync(file, 'utf8');
-  const num = (name) => {
-    const m = new RegExp(`#define ${name} (\\d+)`).exec(text);
-    return m === null ? null : Number(m[1]);
-  };
-  const major = num('NODE_MAJOR_VERSION');
-  const minor = num('NODE_MINOR_VERSION');
-  const patch = num('NODE_PATCH_VERSION');
-  const abi = num('NODE_MODULE_VERSION');
-  if (major === null || minor === null || patch === null || abi === null) return null;
-  return { version: `${major}.${minor}.${patch}`, major, abi };
-}
+/** NODE_MAJOR_VERSION..PATCH and NODE_MODULE_VERSION of a Node's headers, or null: the addon build's own reader. */
+export const { headerVersion } = createRequire(import.meta.url)('../packages/eal-hugepage/scripts/native-build.cjs');
 
 function describe(prefix, source) {
   const v = headerVersion(prefix);
