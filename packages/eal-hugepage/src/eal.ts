@@ -27,7 +27,8 @@ import { backPages, type MemsegListMap, recountUsedSegments, releasePages } from
 import { type EalOptions, normalizeOptions } from './options.js';
 import { threadGetAffinity, threadSetAffinity } from './affinity.js';
 import { Launcher, launcherOr, lcoreState, SKIP_MAIN, workerLcoresOf } from './launch.js';
-import { type MpAction, MpChannel, mpChannelOr, type MpMessage, type MpReply, MP_NOT_INIT_HANDLE, openMpChannel } from './mp.js';
+import type { MpAction, MpMessage, MpReply } from './mp.js';
+import { MpChannel, mpChannelOr, MP_NOT_INIT_HANDLE, openMpChannel } from './mp-channel.js';
 import { checkMemEventsSupported, type MemEventCallback, MemEvents } from './mem-event.js';
 
 export type { Backend } from './backend.js';
