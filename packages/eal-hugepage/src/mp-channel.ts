@@ -33,8 +33,9 @@ import { RteError } from './errors.js';
 import { encodeFrame, type Frame, FrameReader, MP_ERR, MP_IGN, MP_MSG, MP_REP } from './mp-frame.js';
 import { checkMessage, checkTimeout, type MpAction, type MpMessage, type MpReply } from './mp.js';
 import { MpActions } from './mp-action.js';
-import { type Conn, isPeerSocketName, MAX_SOCKET_PATH, type MpHost, peersOf, removeDeadSockets, selfSocketName, unlinkQuiet } from './mp-peers.js';
+import { type Conn, isPeerSocketName, MAX_SOCKET_PATH, type MpHost, peersOf, removeDeadSockets, selfSocketName } from './mp-peers.js';
 import { MpRequests } from './mp-request.js';
+import { unlinkQuiet } from './runtime-dir.js';
 
 export type { MpHost } from './mp-peers.js';
 

@@ -9,12 +9,13 @@
  * @see create_socket_path, mp_send, close_socket_fd in DPDK
  *   lib/eal/common/eal_common_proc.c
  */
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RteError } from './errors.js';
 import { processAlive } from './process-info.js';
+import { unlinkQuiet } from './runtime-dir.js';
 
 export const PRIMARY_SOCKET = 'mp_socket';
 const SECONDARY_PREFIX = 'mp_socket_';
@@ -52,14 +53,6 @@ export function isPeerSocketName(name: string): boolean {
 function pidOfSocket(name: string): number {
   const m = /^mp_socket_(\d+)_/.exec(name);
   return m ? Number(m[1]) : 0;
-}
-
-export function unlinkQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Not there.
-  }
 }
 
 /** Removes the sockets of secondaries that died without cleaning up (killed). */
