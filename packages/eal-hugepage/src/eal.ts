@@ -61,7 +61,7 @@ export class Eal {
   readonly runtimeDir: string;
   /** The directory of the list files ('' for sab and in-memory). */
   readonly pageDir: string;
-  /** Page size of every memseg list. */
+  /** The smallest page size of the memseg lists (all of them: {@link Eal.pageSizes}). */
   readonly pageSize: number;
   /** The config region (shared). */
   readonly config: ConfigRegion;
@@ -150,6 +150,11 @@ export class Eal {
    */
   static attach(data: EalWorkerData): Eal {
     return new Eal(partsFromWorkerData(data));
+  }
+
+  /** Every page size the EAL has memseg lists of, smallest first (the config's page size table). @see struct hugepage_info */
+  get pageSizes(): number[] {
+    return this.config.pageSizes().map((s) => s.pageSize);
   }
 
   /** True when legacyMem: memory is preallocated and never grows or shrinks. */
