@@ -14,6 +14,7 @@
 // Real 1 GiB pages are tested at the end, where the machine has them.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   describeHugepages,
@@ -133,6 +134,60 @@ describe('splitting memory between page sizes (planPages: eal_dynmem_calc_num_pa
 
   it('leaves one size (4 KiB pages, no count to check) as it was', () => {
     expect(split(planPages(new Map([[0, 12 * 4096]]), [size(4096, Number.POSITIVE_INFINITY)]))).toEqual([[4096, [[0, 12 * 4096]]]]);
+  });
+});
+
+describe('splitting memory between page sizes: properties (fast-check)', () => {
+  it('covers each socket in whole free pages, over by less than one page of the largest size, and fails only when the free pages cannot', () => {
+    const sizeArb = fc.uniqueArray(fc.constantFrom(2 * MiB, 32 * MiB, 256 * MiB, GiB), { minLength: 1, maxLength: 4 });
+    const case_ = sizeArb.chain((pageSizes) =>
+      fc.record({
+        sizes: fc.constant(pageSizes),
+        // Free pages of each size on sockets 0 and 1.
+        free: fc.array(fc.tuple(fc.nat(40), fc.nat(40)), { minLength: pageSizes.length, maxLength: pageSizes.length }),
+        // Memory per socket, in pages of the smallest size.
+        mem: fc.tuple(fc.nat(3000), fc.nat(3000)),
+      }),
+    );
+    fc.assert(
+      fc.property(case_, ({ sizes, free, mem }) => {
+        const smallest = Math.min(...sizes);
+        const choices = sizes.map((pageSize, i) =>
+          size(pageSize, free[i]![0] + free[i]![1], [
+            [0, free[i]![0]],
+            [1, free[i]![1]],
+          ]),
+        );
+        const memPerSocket = new Map([
+          [0, mem[0] * smallest],
+          [1, mem[1] * smallest],
+        ]);
+        const freeBytes = (socket: 0 | 1) => sizes.reduce((sum, pageSize, i) => sum + pageSize * free[i]![socket], 0);
+        const enough = freeBytes(0) >= memPerSocket.get(0)! && freeBytes(1) >= memPerSocket.get(1)!;
+        let plan: Map<number, Map<number, number>>;
+        try {
+          plan = planPages(memPerSocket, choices);
+        } catch (e) {
+          expect((e as RteError).code).toBe('ENOMEM');
+          expect(enough).toBe(false);
+          return;
+        }
+        expect(enough).toBe(true);
+        expect([...plan.keys()]).toEqual([...sizes].sort((a, b) => a - b));
+        for (const socket of [0, 1] as const) {
+          let total = 0;
+          for (const [pageSize, perSocket] of plan) {
+            const bytes = perSocket.get(socket)!;
+            expect(bytes % pageSize).toBe(0);
+            expect(bytes / pageSize).toBeLessThanOrEqual(free[sizes.indexOf(pageSize)]![socket]);
+            total += bytes;
+          }
+          expect(total).toBeGreaterThanOrEqual(memPerSocket.get(socket)!);
+          expect(total - memPerSocket.get(socket)!).toBeLessThan(Math.max(...sizes));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -72,6 +72,11 @@ describeHugepages('memzones in an EAL of real 2 MiB and simulated 1 GiB pages', 
       const small = zones.reserve('on_2m', 4096, SOCKET_ID_ANY, MEMZONE_2MB);
       expect(small.hugepageSz).toBe(2 * MiB);
       expect(zones.reserve('no_flag', 4096).hugepageSz).toBe(2 * MiB);
+      // Growing with no size asked takes the smallest size first.
+      const used2m = eal.usedSegments(eal.lists[0]!.index);
+      expect(zones.reserve('grow_default', 24 * MiB).hugepageSz).toBe(2 * MiB);
+      expect(eal.usedSegments(eal.lists[0]!.index)).toBeGreaterThan(used2m);
+      expect(eal.usedSegments(list1g.index)).toBe(1);
       expect(zones.reserve('on_1g_hint', 4096, SOCKET_ID_ANY, MEMZONE_1GB | MEMZONE_SIZE_HINT_ONLY).hugepageSz).toBe(GiB);
 
       // The walk and the physical layout show both sizes.
