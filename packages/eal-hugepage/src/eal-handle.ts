@@ -48,7 +48,7 @@ export class EalHandle {
   readonly runtimeDir: string;
   /** The directory of the list files ('' for sab and in-memory). */
   readonly pageDir: string;
-  /** Page size of every memseg list. */
+  /** The smallest page size of the memseg lists (all of them: `pageSizes`). */
   readonly pageSize: number;
   /** The config region (shared). */
   readonly config: ConfigRegion;
@@ -89,6 +89,11 @@ export class EalHandle {
     this.staleFilesRemoved = p.staleFilesRemoved;
     this.#readOnly = p.readOnly;
     this.lcoreCell[0] = p.lcore;
+  }
+
+  /** Every page size the EAL has memseg lists of, smallest first (the config's page size table). @see struct hugepage_info */
+  get pageSizes(): number[] {
+    return this.config.pageSizes().map((s) => s.pageSize);
   }
 
   /** True when legacyMem: memory is preallocated and never grows or shrinks. */

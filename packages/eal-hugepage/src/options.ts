@@ -19,11 +19,15 @@ export interface EalOptions {
   memory?: number;
   /** Bytes per NUMA socket reserved up front (--socket-mem); replaces `memory`. */
   socketMemory?: number[];
-  /** Bytes of address space per socket the heap may grow to; default max(memory, 1 GiB). */
+  /** Bytes of address space per page size and socket the heap may grow to; default max(memory, 1 GiB). */
   maxMemory?: number;
-  /** Hugepage size for hugetlbfs; default the system's default hugepage size. */
+  /**
+   * The one hugepage size hugetlbfs uses; default every size that has a
+   * hugetlbfs mount (in-memory: every size with pages reserved), each with
+   * memseg lists of its own, as DPDK.
+   */
   pageSize?: number;
-  /** hugetlbfs mount to use (--huge-dir); default the first mount of pageSize. */
+  /** The one hugetlbfs mount to use, and so its page size only (--huge-dir); default the first mount of each size. */
   hugeDir?: string;
   /** Names the runtime dir and the page files (--file-prefix); default 'rtemem'. */
   filePrefix?: string;
