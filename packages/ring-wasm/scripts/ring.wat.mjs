@@ -104,7 +104,7 @@ export function ringWat(L, strict) {
   //        last_head say what,
   //   -16  a single-thread side with a peek open (EBUSY).
   // The slot index is all JavaScript needs: it copies from there, and the end
-  // calls find the old head again from it (see $ohOf).
+  // calls find the old head again from it (see end_<side>_<sync> below).
   const moves = [P, C]
     .flatMap((s) =>
       syncs.map(
