@@ -34,7 +34,7 @@ function run(backend: string): Report {
 const FEW_BYTES = 4096;
 
 function check(r: Report): void {
-  expect(Object.keys(r.results)).toHaveLength(14);
+  expect(Object.keys(r.results)).toHaveLength(19);
   for (const [name, f] of Object.entries(r.results)) expect(f.perMillion, `${name}: ${JSON.stringify(f)}`).toBeLessThanOrEqual(FEW_BYTES);
   expect(r.controls['mbuf data() (a view per call)']!.perMillion).toBeGreaterThan(16e6);
   expect(r.controls['mbuf olFlags() (a bigint per call)']!.perMillion).toBeGreaterThan(16e6);

@@ -37,4 +37,15 @@ describe('collectInfo / parseMempoolDump (in process)', () => {
     expect(renderInfo(r)).toMatch(/^\s+ext\s+256\s/m);
     for (const o of held) mp.put(o);
   });
+
+  it('names every page size of an EAL that has several, and the one size of an EAL that has one', () => {
+    const eal = Eal.init({ backend: 'sab', memory: 4 * MiB });
+    eals.push(eal);
+    const r = collectInfo(eal);
+    expect(r.eal.pageSizes).toEqual([r.eal.pageSize]);
+    expect(renderInfo(r).split('\n')[0]).toMatch(/, page size \d+ [KMG]?i?B/);
+    expect(renderInfo(r)).not.toContain('page sizes');
+    const several = { ...r, eal: { ...r.eal, pageSizes: [2 * MiB, 1024 * MiB] } };
+    expect(renderInfo(several).split('\n')[0]).toContain('page sizes 2 MiB, 1 GiB');
+  });
 });

@@ -118,7 +118,7 @@ describe.skipIf(skipWithoutNative)(nativeTitle('rtemem info'), () => {
     const r = rtemem(['info', '--file-prefix', prefix, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as InfoReport;
-    expect(doc.eal).toMatchObject({ filePrefix: prefix, backend: 'anonymous', pageSize: 4096, primaryPid: state.pid, primaryAlive: true });
+    expect(doc.eal).toMatchObject({ filePrefix: prefix, backend: 'anonymous', pageSize: 4096, pageSizes: [4096], primaryPid: state.pid, primaryAlive: true });
     expect(doc.eal.lcores).toEqual(state.lcores);
     expect(doc.memory.physmemSize).toBe(16 * 1024 * 1024);
     expect(doc.memory.lists).toHaveLength(1);

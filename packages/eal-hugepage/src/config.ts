@@ -20,6 +20,7 @@ import {
   HDR_AREAS_OFF,
   HDR_AREAS_SIZE,
   HDR_AREAS_USED,
+  HDR_PAGE_SIZE_COUNT,
   HDR_PRIMARY_PID,
   HDR_PRIMARY_START,
   HDR_STATE,
@@ -37,6 +38,12 @@ import {
   ML_SEG_TABLE,
   ML_SOCKET,
   ML_USED_SEGS,
+  MAX_PAGE_SIZES,
+  PAGE_SIZE_ENTRY_BYTES,
+  PAGE_SIZE_TABLE,
+  PS_DIR,
+  PS_DIR_LEN,
+  PS_PAGE_SIZE,
   SEG_ENTRY_BYTES,
 } from './layout.js';
 import { lockAcquire, lockRelease } from './lock.js';
@@ -54,6 +61,13 @@ export interface ListDescriptor {
   segTable: number;
   length: number;
   fileName: string;
+}
+
+/** One page size the EAL has memseg lists of, and where their files are. */
+export interface PageSizeEntry {
+  pageSize: number;
+  /** Directory of the list files of this size ('' for sab and in-memory). */
+  dir: string;
 }
 
 /** The config region is mapped in whole OS pages. */
@@ -101,6 +115,39 @@ export class ConfigRegion extends SharedViews {
     this.u32[(e + ML_FLAGS) >> 2] = d.flags;
     this.f64[(e + ML_LENGTH) >> 3] = d.length;
     this.writeString(e + ML_FILE, ML_FILE_LEN, d.fileName);
+  }
+
+  /**
+   * Writes the page size table (primary, during init): every size the
+   * EAL has lists of, smallest first, with its directory. Throws EINVAL
+   * for more than MAX_PAGE_SIZES sizes.
+   */
+  writePageSizes(sizes: readonly PageSizeEntry[]): void {
+    if (sizes.length === 0 || sizes.length > MAX_PAGE_SIZES) {
+      throw new RteError('EINVAL', `an EAL has 1 to ${MAX_PAGE_SIZES} page sizes, not ${sizes.length}`);
+    }
+    sizes.forEach((s, i) => {
+      const e = PAGE_SIZE_TABLE + i * PAGE_SIZE_ENTRY_BYTES;
+      this.f64[(e + PS_PAGE_SIZE) >> 3] = s.pageSize;
+      this.writeString(e + PS_DIR, PS_DIR_LEN, s.dir);
+    });
+    this.u32[HDR_PAGE_SIZE_COUNT >> 2] = sizes.length;
+  }
+
+  /** The page size table: every size the EAL has lists of, smallest first. */
+  pageSizes(): PageSizeEntry[] {
+    const n = Math.min(this.u32[HDR_PAGE_SIZE_COUNT >> 2]!, MAX_PAGE_SIZES);
+    const out: PageSizeEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = PAGE_SIZE_TABLE + i * PAGE_SIZE_ENTRY_BYTES;
+      out.push({ pageSize: this.f64[(e + PS_PAGE_SIZE) >> 3]!, dir: this.readString(e + PS_DIR, PS_DIR_LEN) });
+    }
+    return out;
+  }
+
+  /** The directory of the list files of `pageSize` pages ('' when the table has no such size). */
+  pageDirOf(pageSize: number): string {
+    return this.pageSizes().find((s) => s.pageSize === pageSize)?.dir ?? '';
   }
 
   /**

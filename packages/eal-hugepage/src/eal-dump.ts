@@ -12,9 +12,15 @@ import type { Eal } from './eal.js';
 export function dumpEal(eal: Eal): string {
   const lines = [
     `EAL '${eal.filePrefix}': ${eal.processType}, backend ${eal.backend} (${eal.backendReason})`,
-    `  page size ${formatSize(eal.pageSize)}${eal.legacyMem ? ', legacy memory' : ''}${eal.inMemory ? ', in memory' : ''}`,
+    `  page sizes ${eal.config
+      .pageSizes()
+      .map((s) => formatSize(s.pageSize))
+      .join(', ')}${eal.legacyMem ? ', legacy memory' : ''}${eal.inMemory ? ', in memory' : ''}`,
   ];
-  if (eal.runtimeDir) lines.push(`  runtime dir ${eal.runtimeDir}, page files in ${eal.pageDir}`);
+  if (eal.runtimeDir) {
+    const dirs = eal.config.pageSizes().map((s) => `${formatSize(s.pageSize)} in ${s.dir}`);
+    lines.push(`  runtime dir ${eal.runtimeDir}, page files: ${dirs.join(', ')}`);
+  }
   for (const l of eal.lists) {
     const used = eal.usedSegments(l.index);
     lines.push(

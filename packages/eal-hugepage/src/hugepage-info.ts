@@ -70,8 +70,21 @@ function listDir(path: string): string[] {
   }
 }
 
+// The root of calls that pass none: '/', or a fixture tree a test set.
+let defaultRoot = '/';
+
+/**
+ * Makes every discovery call that passes no `root` read under `root` (null:
+ * '/' again), so that a test can run Eal.init over a fixture tree: fake
+ * hugepage counts and a fake mount table whose mount points are real
+ * directories. For tests only; not exported by the package.
+ */
+export function setDefaultDiscoveryRoot(root: string | null): void {
+  defaultRoot = root ?? '/';
+}
+
 function rootOf(opts?: DiscoveryOptions): string {
-  return opts?.root ?? '/';
+  return opts?.root ?? defaultRoot;
 }
 
 /**

@@ -79,7 +79,9 @@ export function releaseParts(p: Readonly<Pick<EalParts, 'processType' | 'config'
   const n = native();
   if (p.processType === 'primary') {
     Atomics.store(p.config.i32, HDR_STATE >> 2, CONFIG_STATE_CLOSED);
-    for (const l of p.lists) if (l.fileName) unlinkQuiet(join(p.pageDir, l.fileName));
+    // Each page size's files are on that size's mount.
+    const dirs = new Map(p.config.pageSizes().map((s) => [s.pageSize, s.dir]));
+    for (const l of p.lists) if (l.fileName) unlinkQuiet(join(dirs.get(l.pageSize) ?? p.pageDir, l.fileName));
   }
   for (const l of p.lists) {
     if (l.fd < 0) continue;

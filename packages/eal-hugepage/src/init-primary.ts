@@ -11,7 +11,7 @@
 import { openSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { type Backend, backendCode, type BackendChoice, chooseBackend, formatSize, moreHugepagesHint } from './backend.js';
+import { type Backend, backendCode, type BackendChoice, chooseBackend, formatSize, moreHugepagesHint, type PageSizeChoice } from './backend.js';
 import { alignCeil, alignFloor } from './common.js';
 import { ConfigRegion, configSizeFor, type ListDescriptor } from './config.js';
 import { ENOMEM, errnoName, fromErrno, RteError } from './errors.js';
@@ -57,11 +57,18 @@ import { geteuid, selfStartTime } from './process-info.js';
 import { configPathFor, pageFileName } from './runtime-dir.js';
 import { mapListBuffer, sabListBuffer } from './wasm-memory.js';
 
-/** One memseg list to create: its socket and bytes of address space. */
+/** One memseg list to create: its page size, socket and bytes of address space. */
 export interface ListPlan {
+  pageSize: number;
   socketId: number;
   length: number;
 }
+
+/**
+ * Bytes to reserve up front, by page size (smallest first) and then by
+ * socket; every size has an entry for every socket (0 when none).
+ */
+export type MemoryBySize = Map<number, Map<number, number>>;
 
 /**
  * Initialises a primary (see Eal.init). Returns null, having made nothing,
@@ -96,18 +103,18 @@ export function initPrimary(o: InitOptions): EalParts | null {
       ({ runtimeDir, configFd, staleFilesRemoved } = claim);
     }
 
-    const pageSize = choice.pageSize;
     const sockets = choice.backend === 'sab' ? [0] : numaNodes();
     const mainSocket = currentSocket(sockets);
-    const memPerSocket = planMemory(o, sockets, mainSocket, pageSize);
-    const plan = planLists(memPerSocket, pageSize, choice.backend === 'sab', o.maxMemory);
+    const memPerSocket = planMemory(o, sockets, mainSocket, choice.pageSize);
+    const bySize = planPages(memPerSocket, choice.sizes);
+    const plan = planLists(bySize, choice.backend === 'sab', o.maxMemory);
 
     const flags = (o.legacyMem ? CONFIG_F_LEGACY_MEM : 0) | (o.inMemory ? CONFIG_F_IN_MEMORY : 0);
-    const segCounts = plan.map((p) => p.length / pageSize);
+    const segCounts = plan.map((p) => p.length / p.pageSize);
     const config = createConfig(configSizeFor(AREAS_DEFAULT_SIZE, segCounts), configFd, o.filePrefix, undo);
     writeHeader(config, choice, flags, plan.length, sum(memPerSocket.values()));
     const lists = createLists(config, plan, choice, o.filePrefix, files, undo);
-    reserveUpFront(config, lists, memPerSocket, choice);
+    reserveUpFront(config, lists, bySize, choice.backend);
 
     // The main thread is lcore 0; the config is ready for secondaries only then.
     const lcore = lcoreClaim(config, 0, LCORE_ROLE_MAIN, process.pid, selfStartTime, threadId, mainSocket);
@@ -119,7 +126,7 @@ export function initPrimary(o: InitOptions): EalParts | null {
       filePrefix: o.filePrefix,
       runtimeDir,
       pageDir: choice.pageDir,
-      pageSize,
+      pageSize: choice.pageSize,
       flags,
       config,
       lists,
@@ -142,9 +149,10 @@ function sum(values: Iterable<number>): number {
 }
 
 /**
- * Bytes to reserve up front on each socket, in whole pages: `socketMemory`
- * where given (EINVAL for memory on a socket that does not exist), else
- * all of `memory` on `mainSocket`. Every socket has an entry (0 when none).
+ * Bytes to reserve up front on each socket, in whole pages of `pageSize`
+ * (the smallest page size): `socketMemory` where given (EINVAL for memory
+ * on a socket that does not exist), else all of `memory` on `mainSocket`.
+ * Every socket has an entry (0 when none).
  *
  * @see eal_dynmem_calc_num_pages_per_socket
  */
@@ -170,29 +178,85 @@ export function planMemory(
   return perSocket;
 }
 
+// Free pages of `size` on `socket`: the node's count, or the global one
+// when the system has no per-node counts.
+function freeOn(size: PageSizeChoice, socket: number): number {
+  if (size.freePerNode === null) return size.free;
+  return size.freePerNode.get(socket) ?? 0;
+}
+
 /**
- * The memseg lists to create, socket by socket, each at most LIST_SPAN.
- * The sab backend gets exactly the memory asked for (it cannot grow); the
- * others get address space for max(memory, maxMemory or LIST_SPAN) per
- * socket, in lists of whole pages, to grow into. Throws EINVAL when a page
- * is larger than a list or more than MAX_LISTS lists would be needed.
+ * Splits each socket's memory between the page sizes as DPDK does: the
+ * largest size first, as many whole pages as fit in what is left and are
+ * free on that socket, then the next size down; when a larger size has
+ * pages to spare and the smaller sizes cannot hold the rest, one more
+ * page of the larger size takes it. Throws ENOMEM, with the free pages and
+ * what to do, when a socket's memory cannot be covered.
+ *
+ * @see eal_dynmem_calc_num_pages_per_socket in DPDK eal_common_dynmem.c
+ */
+export function planPages(memPerSocket: ReadonlyMap<number, number>, sizes: readonly PageSizeChoice[]): MemoryBySize {
+  const ascending = [...sizes].sort((a, b) => a.pageSize - b.pageSize);
+  const largestFirst = [...ascending].reverse();
+  const bySize: MemoryBySize = new Map();
+  for (const size of ascending) bySize.set(size.pageSize, new Map([...memPerSocket.keys()].map((s) => [s, 0])));
+  for (const [socket, mem] of memPerSocket) {
+    let left = mem;
+    for (let i = 0; i < largestFirst.length && left > 0; i++) {
+      const size = largestFirst[i]!;
+      const free = freeOn(size, socket);
+      let pages = Math.min(Math.floor(left / size.pageSize), free);
+      left -= pages * size.pageSize;
+      if (left > 0 && pages < free) {
+        // Pages of this size to spare: do the smaller sizes hold the rest?
+        let smaller = 0;
+        for (let j = i + 1; j < largestFirst.length; j++) smaller += largestFirst[j]!.pageSize * freeOn(largestFirst[j]!, socket);
+        if (smaller < left) {
+          pages++;
+          left = 0;
+        }
+      }
+      bySize.get(size.pageSize)!.set(socket, pages * size.pageSize);
+    }
+    if (left > 0) {
+      const have = ascending.map((sz) => `${freeOn(sz, socket)} x ${formatSize(sz.pageSize)}`).join(' + ');
+      throw new RteError(
+        'ENOMEM',
+        `cannot reserve ${formatSize(mem)} on socket ${socket}: its free hugepages (${have}) hold ${formatSize(mem - left)}: ${moreHugepagesHint(ascending[0]!.pageSize)}`,
+      );
+    }
+  }
+  return bySize;
+}
+
+/**
+ * The memseg lists to create, one set per page size (smallest first) and
+ * socket (DPDK's memory types), each list at most LIST_SPAN. The sab
+ * backend gets exactly the memory asked for (it cannot grow); the others
+ * get address space for max(memory of that size, maxMemory or LIST_SPAN)
+ * per page size and socket, in lists of whole pages, to grow into. Throws
+ * EINVAL when a page is larger than a list or more than MAX_LISTS lists
+ * would be needed.
  *
  * @see eal_dynmem_memseg_lists_init
  */
-export function planLists(memPerSocket: ReadonlyMap<number, number>, pageSize: number, sab: boolean, maxMemory: number | null): ListPlan[] {
+export function planLists(bySize: MemoryBySize, sab: boolean, maxMemory: number | null): ListPlan[] {
   const plan: ListPlan[] = [];
-  const perList = alignFloor(LIST_SPAN, pageSize);
-  if (perList === 0) throw new RteError('EINVAL', `pageSize ${formatSize(pageSize)} is larger than a memseg list (${formatSize(LIST_SPAN)})`);
-  for (const [socketId, mem] of memPerSocket) {
-    if (sab) {
-      for (let left = mem; left > 0; left -= LIST_SPAN) plan.push({ socketId, length: Math.min(LIST_SPAN, left) });
-      continue;
+  for (const [pageSize, memPerSocket] of bySize) {
+    const perList = alignFloor(LIST_SPAN, pageSize);
+    if (perList === 0) throw new RteError('EINVAL', `pageSize ${formatSize(pageSize)} is larger than a memseg list (${formatSize(LIST_SPAN)})`);
+    for (const [socketId, mem] of memPerSocket) {
+      if (sab) {
+        for (let left = mem; left > 0; left -= LIST_SPAN) plan.push({ pageSize, socketId, length: Math.min(LIST_SPAN, left) });
+        continue;
+      }
+      const capacity = Math.max(mem, maxMemory ?? LIST_SPAN);
+      for (let left = capacity; left > 0; left -= perList) plan.push({ pageSize, socketId, length: perList });
     }
-    const capacity = Math.max(mem, maxMemory ?? LIST_SPAN);
-    for (let left = capacity; left > 0; left -= perList) plan.push({ socketId, length: perList });
   }
   if (plan.length > MAX_LISTS) {
-    throw new RteError('EINVAL', `${plan.length} memseg lists needed, at most ${MAX_LISTS}: ask for less memory or maxMemory`);
+    const sizes = [...bySize.keys()].map(formatSize).join(', ');
+    throw new RteError('EINVAL', `${plan.length} memseg lists needed (page sizes ${sizes}), at most ${MAX_LISTS}: ask for less memory or maxMemory, or one pageSize`);
   }
   return plan;
 }
@@ -223,16 +287,17 @@ function writeHeader(config: ConfigRegion, choice: BackendChoice, flags: number,
   config.u32[HDR_AREAS_SIZE >> 2] = AREAS_DEFAULT_SIZE;
   config.u32[HDR_AREAS_USED >> 2] = 0;
   config.writeString(HDR_PAGE_DIR, HDR_PAGE_DIR_LEN, choice.pageDir);
+  config.writePageSizes(choice.sizes.map((sz) => ({ pageSize: sz.pageSize, dir: sz.dir })));
 }
 
 // The lists: one file (or memfd, or plain buffer) each, mapped whole, with
 // their descriptors and segment tables (after the areas) in the config.
 function createLists(config: ConfigRegion, plan: readonly ListPlan[], choice: BackendChoice, prefix: string, files: boolean, undo: InitUndo): MemsegListMap[] {
   const lists: MemsegListMap[] = [];
-  const pageSize = choice.pageSize;
   let segTable = AREAS_START + AREAS_DEFAULT_SIZE;
   plan.forEach((p, i) => {
     const index = i + 1;
+    const pageSize = p.pageSize;
     const fileName = files ? pageFileName(prefix, index) : '';
     const d: ListDescriptor = { index, flags: 0, socketId: p.socketId, pageSize, nSegs: p.length / pageSize, segTable, length: p.length, fileName };
     segTable += d.nSegs * SEG_ENTRY_BYTES;
@@ -244,7 +309,8 @@ function createLists(config: ConfigRegion, plan: readonly ListPlan[], choice: Ba
     }
     let fd: number;
     if (files) {
-      const path = join(choice.pageDir, fileName);
+      // Each page size's files live on that size's mount.
+      const path = join(choice.sizes.find((sz) => sz.pageSize === pageSize)!.dir, fileName);
       fd = openSync(path, 'w+', 0o600);
       undo.paths.push(path);
     } else {
@@ -262,28 +328,30 @@ function createLists(config: ConfigRegion, plan: readonly ListPlan[], choice: Ba
 }
 
 /**
- * Backs the memory asked for at init with pages, first list first on each
- * socket. These pages are never given back (DPDK's DO_NOT_FREE). Throws
- * what {@link reserveError} says when the system cannot give them.
+ * Backs the memory asked for at init with pages, page size by page size,
+ * first list first on each socket. These pages are never given back
+ * (DPDK's DO_NOT_FREE). Throws what {@link reserveError} says when the
+ * system cannot give them.
  */
-function reserveUpFront(config: ConfigRegion, lists: readonly MemsegListMap[], memPerSocket: ReadonlyMap<number, number>, choice: BackendChoice): void {
-  const backend = choice.backend;
-  // With more than one socket, each page is bound to its list's node.
-  const bindNode = memPerSocket.size > 1;
-  for (const [socketId, bytes] of memPerSocket) {
-    let pages = bytes / choice.pageSize;
-    for (const list of lists) {
-      if (pages === 0) break;
-      if (list.socketId !== socketId) continue;
-      const take = Math.min(pages, list.nSegs);
-      if (backend === 'sab') {
-        // Memory that always exists: only marked as backed.
-        markBacked(config, list, 0, take, SEG_F_DO_NOT_FREE);
-      } else {
-        const r = backPages(config, list, 0, take, SEG_F_DO_NOT_FREE, bindNode);
-        if (r < 0) throw reserveError(r, bytes, list.pageSize, socketId, backend);
+function reserveUpFront(config: ConfigRegion, lists: readonly MemsegListMap[], bySize: MemoryBySize, backend: Backend): void {
+  for (const [pageSize, memPerSocket] of bySize) {
+    // With more than one socket, each page is bound to its list's node.
+    const bindNode = memPerSocket.size > 1;
+    for (const [socketId, bytes] of memPerSocket) {
+      let pages = bytes / pageSize;
+      for (const list of lists) {
+        if (pages === 0) break;
+        if (list.socketId !== socketId || list.pageSize !== pageSize) continue;
+        const take = Math.min(pages, list.nSegs);
+        if (backend === 'sab') {
+          // Memory that always exists: only marked as backed.
+          markBacked(config, list, 0, take, SEG_F_DO_NOT_FREE);
+        } else {
+          const r = backPages(config, list, 0, take, SEG_F_DO_NOT_FREE, bindNode);
+          if (r < 0) throw reserveError(r, bytes, pageSize, socketId, backend);
+        }
+        pages -= take;
       }
-      pages -= take;
     }
   }
 }

@@ -88,7 +88,7 @@ export function initSecondary(o: InitOptions): EalParts {
       );
     }
     const pageDir = config.readString(HDR_PAGE_DIR, HDR_PAGE_DIR_LEN);
-    const lists = mapLists(config, pageDir, undo);
+    const lists = mapLists(config, undo);
     const lcore = o.readOnly ? LCORE_ID_ANY : claimLcore(config, [...new Set(lists.map((l) => l.socketId))], LCORE_ROLE_SECONDARY);
     return {
       processType: 'secondary',
@@ -165,13 +165,17 @@ function waitReady(config: ConfigRegion, prefix: string, deadline: number): void
   }
 }
 
-// Maps every list of the primary from its file in the page directory.
-function mapLists(config: ConfigRegion, pageDir: string, undo: InitUndo): MemsegListMap[] {
+// Maps every list of the primary from its file, in the directory of its
+// page size (each hugepage size has a mount of its own).
+function mapLists(config: ConfigRegion, undo: InitUndo): MemsegListMap[] {
   const lists: MemsegListMap[] = [];
   const count = config.u32[HDR_LIST_COUNT >> 2]!;
+  const dirs = new Map(config.pageSizes().map((s) => [s.pageSize, s.dir]));
   for (let index = 1; index <= count; index++) {
     const d = config.readList(index)!;
-    const path = join(pageDir, d.fileName);
+    const dir = dirs.get(d.pageSize);
+    if (dir === undefined) throw new RteError('EINVAL', `memseg list ${index} has ${d.pageSize}-byte pages, which the config's page size table does not name: the config is damaged; start a new primary`);
+    const path = join(dir, d.fileName);
     const lfd = openSync(path, 'r+');
     undo.fds.push(lfd);
     // Over a WebAssembly memory's pages, as the primary's (wasm-memory.ts).

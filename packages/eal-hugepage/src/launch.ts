@@ -19,22 +19,25 @@
  * 22.11: a FINISHED lcore takes new work (only RUNNING is EBUSY), and
  * `waitLcore` reports the last function's outcome every time it is asked.
  *
+ * This file is the launcher's side, held by the handle Eal.init returned.
+ * The lcore's thread is lcore-worker.ts; what crosses between them,
+ * lcore-run.ts; the worker lcores in the shared table and their states,
+ * worker-lcores.ts.
+ *
  * @see rte_eal_remote_launch, rte_eal_wait_lcore, rte_eal_mp_remote_launch,
- *   rte_eal_mp_wait_lcore, rte_eal_get_lcore_state in DPDK eal_common_launch.c
+ *   rte_eal_mp_wait_lcore in DPDK lib/eal/common/eal_common_launch.c
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { validateCpus } from './affinity.js';
-import { MAX_LCORE } from './constants.js';
 import type { ConfigRegion } from './config.js';
-import type { Eal, EalWorkerData } from './eal.js';
+import type { Eal } from './eal.js';
 import { RteError } from './errors.js';
-import { LCORE_ROLE_WORKER, LOCK_CONFIG } from './layout.js';
-import { lcoreClaim, lcoreIsFree, lcoreIsWorkerOf, lcoreLaunchWord, lcoreList, lcoreReclaimDead, lcoreRelease } from './lcore.js';
-import { selfStartTime } from './process-info.js';
+import { lcoreLaunchWord } from './lcore.js';
+import { exportedFunction, type LcoreDoneMessage, type LcoreRunMessage, type LcoreWorkerData, lcoreWorkerEntry, moduleHref, reviveError } from './lcore-run.js';
+import type { LcoreOptions } from './options.js';
+import { releaseWorkerLcores, reserveWorkerLcores } from './worker-lcores.js';
 
 /** The lcore waits for work. @see WAIT in rte_launch.h */
 export const LCORE_STATE_WAIT = 0;
@@ -48,178 +51,7 @@ export const SKIP_MAIN = 0;
 /** `mpRemoteLaunch`: the main lcore runs it too, after launching the workers. @see CALL_MAIN in rte_launch.h */
 export const CALL_MAIN = 1;
 
-/** What the lcore's worker thread (lcore-worker.ts) gets as workerData. */
-export interface LcoreWorkerData {
-  __rtemem: 'lcore';
-  eal: EalWorkerData;
-  lcore: number;
-  cpus: number[] | null;
-}
-
-/** main -> lcore thread: run this. */
-export interface LcoreRunMessage {
-  type: 'run';
-  seq: number;
-  moduleUrl: string;
-  exportName: string;
-  arg: unknown;
-}
-
-/** An error as it crosses from the lcore's thread: what is needed to rebuild it with the worker's stack. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack: string | undefined;
-  code: unknown;
-  errno: unknown;
-  /** A thrown value that is not an Error (a string, a number), when it can be cloned. */
-  thrown?: unknown;
-}
-
-/** lcore thread -> main: the function of run `seq` returned (ok) or threw. */
-export type LcoreDoneMessage =
-  | { type: 'done'; seq: number; ok: true; value: unknown }
-  | { type: 'done'; seq: number; ok: false; error: SerializedError };
-
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
-
-/** `EalOptions.lcores` and `lcoreCpus`, checked. */
-export interface LcoreOptions {
-  /** How many worker lcores (lowest free ids), or exactly which ids. */
-  lcores: number | number[];
-  /** CPUs per worker lcore id. */
-  cpus: Map<number, number[]>;
-}
-
-/** Checks `EalOptions.lcores` / `lcoreCpus` (EINVAL); null when neither is given. */
-export function normalizeLcoreOptions(lcores: unknown, lcoreCpus: unknown): LcoreOptions | null {
-  if (lcores === undefined && lcoreCpus === undefined) return null;
-  let count: number | number[] = 0;
-  if (typeof lcores === 'number') {
-    if (!Number.isInteger(lcores) || lcores < 0 || lcores >= MAX_LCORE) {
-      throw new RteError('EINVAL', `lcores must be a count of worker lcores (0 to ${MAX_LCORE - 1}) or an array of lcore ids, not ${String(lcores)}`);
-    }
-    count = lcores;
-  } else if (Array.isArray(lcores)) {
-    for (const id of lcores) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id >= MAX_LCORE) {
-        throw new RteError('EINVAL', `lcores: ${String(id)} is not a worker lcore id (1 to ${MAX_LCORE - 1}; lcore 0 is the main lcore)`);
-      }
-    }
-    if (new Set(lcores).size !== lcores.length) throw new RteError('EINVAL', `lcores ${JSON.stringify(lcores)} names an lcore twice`);
-    count = [...(lcores as number[])].sort((a, b) => a - b);
-  } else if (lcores !== undefined) {
-    throw new RteError('EINVAL', `lcores must be a count of worker lcores or an array of lcore ids, not ${typeof lcores}`);
-  }
-  const cpus = new Map<number, number[]>();
-  if (lcoreCpus !== undefined) {
-    if (lcoreCpus === null || typeof lcoreCpus !== 'object' || Array.isArray(lcoreCpus)) {
-      throw new RteError('EINVAL', 'lcoreCpus maps worker lcore ids to CPUs: { 1: [2], 2: [3] }');
-    }
-    for (const [key, value] of Object.entries(lcoreCpus)) {
-      const id = Number(key);
-      if (!Number.isInteger(id) || id < 1 || id >= MAX_LCORE) throw new RteError('EINVAL', `lcoreCpus: ${JSON.stringify(key)} is not a worker lcore id`);
-      cpus.set(id, validateCpus(value, `lcoreCpus[${id}]`));
-    }
-  }
-  return { lcores: count, cpus };
-}
-
-/** The lcore thread's entry module: dist/lcore-worker.js, from src (tests) and from dist alike. */
-export function lcoreWorkerEntry(): string {
-  // src/launch.ts in tests, dist/<chunk>.js when built: both one level below the package root.
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'lcore-worker.js');
-}
-
-/**
- * `moduleUrl` as a file: URL string. Accepts a URL, a 'file:' URL string or
- * an absolute path; throws EINVAL for anything else (a relative specifier
- * would resolve against rtemem's own files in the lcore's thread) and ENOENT
- * for a file that is not there.
- */
-export function moduleHref(moduleUrl: unknown): string {
-  let href: string;
-  if (moduleUrl instanceof URL) {
-    href = moduleUrl.href;
-  } else if (typeof moduleUrl === 'string' && moduleUrl.startsWith('file:')) {
-    href = moduleUrl;
-  } else if (typeof moduleUrl === 'string' && isAbsolute(moduleUrl)) {
-    href = pathToFileURL(moduleUrl).href;
-  } else {
-    throw new RteError(
-      'EINVAL',
-      `moduleUrl must be a file URL or an absolute path, such as new URL('./work.mjs', import.meta.url), not ${typeof moduleUrl === 'string' ? JSON.stringify(moduleUrl) : typeof moduleUrl}`,
-    );
-  }
-  if (!href.startsWith('file:')) throw new RteError('EINVAL', `moduleUrl must be a file: URL, not ${href}`);
-  let path: string;
-  try {
-    path = fileURLToPath(href);
-  } catch (e) {
-    throw new RteError('EINVAL', `moduleUrl ${href} is not a valid file URL: ${(e as Error).message}`);
-  }
-  if (!existsSync(path) || !statSync(path).isFile()) throw new RteError('ENOENT', `no module at ${path} (moduleUrl ${href})`);
-  return href;
-}
-
-/** The exported function `name` of a module namespace (or of a CommonJS module's exports, under `default`). */
-export function exportedFunction(ns: Record<string, unknown>, name: string, href: string): (...args: unknown[]) => unknown {
-  const direct = ns[name];
-  if (typeof direct === 'function') return direct as (...args: unknown[]) => unknown;
-  const cjs = ns.default as Record<string, unknown> | undefined;
-  if (cjs !== null && (typeof cjs === 'object' || typeof cjs === 'function') && typeof cjs[name] === 'function') {
-    return cjs[name] as (...args: unknown[]) => unknown;
-  }
-  const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
-  throw new RteError('EINVAL', `${href} exports no function named ${JSON.stringify(name)}${names.length ? ` (its functions: ${names.join(', ')})` : ''}`);
-}
-
-/** An error (or any thrown value) as data that can be posted to another thread. */
-export function serializeError(e: unknown): SerializedError {
-  if (e instanceof Error || (e !== null && typeof e === 'object' && 'message' in e && 'stack' in e)) {
-    const err = e as Error & { code?: unknown; errno?: unknown };
-    return {
-      name: String(err.name ?? 'Error'),
-      message: String(err.message),
-      stack: typeof err.stack === 'string' ? err.stack : undefined,
-      code: typeof err.code === 'string' || typeof err.code === 'number' ? err.code : undefined,
-      errno: typeof err.errno === 'number' ? err.errno : undefined,
-    };
-  }
-  let thrown: unknown;
-  try {
-    thrown = structuredClone(e);
-  } catch {
-    thrown = undefined;
-  }
-  return { name: 'Error', message: `a non-Error value was thrown: ${String(e)}`, stack: undefined, code: undefined, errno: undefined, thrown };
-}
-
-const ERROR_CLASSES: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-/** Rebuilds an error from an lcore's thread: same class (by name), message, code and errno, and the worker's stack. */
-export function reviveError(s: SerializedError, lcore: number): Error {
-  let e: Error;
-  if (s.name === 'RteError' && typeof s.code === 'string') e = new RteError(s.code, s.message);
-  else e = new (ERROR_CLASSES[s.name] ?? Error)(s.message);
-  if (e.name !== s.name) e.name = s.name;
-  const extra = e as Error & { code?: unknown; errno?: unknown; lcore?: number; thrown?: unknown };
-  if (s.code !== undefined) extra.code = s.code;
-  if (s.errno !== undefined) extra.errno = s.errno;
-  if (s.thrown !== undefined) extra.thrown = s.thrown;
-  extra.lcore = lcore;
-  // The worker's frames: where the function really failed.
-  e.stack = `${s.stack ?? `${s.name}: ${s.message}`}\n    at lcore ${lcore} (its worker thread; launched with eal.launch)`;
-  return e;
-}
 
 interface Run {
   seq: number;
@@ -277,54 +109,8 @@ export class Launcher {
    * ids are free, EINVAL when lcoreCpus names an lcore that is not reserved.
    */
   static create(eal: Eal, o: LcoreOptions): Launcher {
-    const cfg = eal.config;
-    const socket = eal.socketId() >= 0 ? eal.socketId() : 0;
-    const ids: number[] = [];
-    eal.lock(LOCK_CONFIG);
-    try {
-      const wanted = typeof o.lcores === 'number' ? null : o.lcores;
-      const count = typeof o.lcores === 'number' ? o.lcores : o.lcores.length;
-      const free = (): number[] => {
-        const out: number[] = [];
-        for (let i = 1; i < MAX_LCORE; i++) if (lcoreIsFree(cfg, i)) out.push(i);
-        return out;
-      };
-      const fits = (f: number[]): boolean => (wanted === null ? f.length >= count : wanted.every((id) => f.includes(id)));
-      let f = free();
-      if (!fits(f) && lcoreReclaimDead(cfg).length > 0) f = free();
-      if (!fits(f)) {
-        if (wanted === null) {
-          throw new RteError('ENOSPC', `${count} worker lcores asked, ${f.length} lcore ids free: ask for fewer, or end threads and processes that hold lcores`);
-        }
-        const taken = wanted.filter((id) => !f.includes(id));
-        const who = lcoreList(cfg).filter((c) => taken.includes(c.lcoreId)).map((c) => `lcore ${c.lcoreId}: ${c.role} of pid ${c.pid}`);
-        throw new RteError('EBUSY', `lcores ${taken.join(', ')} are in use (${who.join('; ')}): ask for other ids, or a count`);
-      }
-      for (const id of wanted ?? f.slice(0, count)) {
-        lcoreClaim(cfg, id, LCORE_ROLE_WORKER, process.pid, selfStartTime, 0, socket);
-        ids.push(id);
-      }
-    } finally {
-      eal.unlock(LOCK_CONFIG);
-    }
-    for (const id of o.cpus.keys()) {
-      if (!ids.includes(id)) {
-        Launcher.#release(eal, ids);
-        throw new RteError('EINVAL', `lcoreCpus names lcore ${id}, which is not one of the worker lcores (${ids.join(', ') || 'none'}): list it in lcores`);
-      }
-    }
-    return new Launcher(eal, ids, o.cpus);
+    return new Launcher(eal, reserveWorkerLcores(eal, o), o.cpus);
   }
-
-  static #release(eal: Eal, ids: number[]): void {
-    eal.lock(LOCK_CONFIG);
-    try {
-      for (const id of ids) if (lcoreIsWorkerOf(eal.config, id, process.pid)) lcoreRelease(eal.config, id);
-    } finally {
-      eal.unlock(LOCK_CONFIG);
-    }
-  }
-
   /** This launcher's worker lcore ids, ascending. */
   workerLcores(): number[] {
     return [...this.#ids];
@@ -554,39 +340,10 @@ export class Launcher {
       }
       Atomics.store(this.#cfg.i32, lcoreLaunchWord(slot.id), LCORE_STATE_WAIT);
     }
-    Launcher.#release(this.#eal, this.#ids);
+    releaseWorkerLcores(this.#eal, this.#ids);
   }
 }
 
-/**
- * A worker lcore's launch state, from shared memory: LCORE_STATE_*. Any
- * handle of the process may ask, for its worker lcores and its main lcore.
- * Throws EINVAL for other ids.
- *
- * @see rte_eal_get_lcore_state
- */
-export function lcoreState(eal: Eal, lcore: number): number {
-  const isOurs = typeof lcore === 'number' && Number.isInteger(lcore) && lcore >= 0 && lcore < MAX_LCORE && (lcore === mainLcoreOf(eal) || lcoreIsWorkerOf(eal.config, lcore, process.pid));
-  if (!isOurs) {
-    const workers = workerLcoresOf(eal);
-    throw new RteError('EINVAL', `lcoreState: ${String(lcore)} is neither the main lcore nor a worker lcore of this process (worker lcores: ${workers.join(', ') || 'none'})`);
-  }
-  return Atomics.load(eal.config.i32, lcoreLaunchWord(lcore));
-}
-
-/** This process's worker lcores, ascending, from the shared table (any handle of the process). */
-export function workerLcoresOf(eal: Eal): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < MAX_LCORE; i++) if (lcoreIsWorkerOf(eal.config, i, process.pid)) out.push(i);
-  return out;
-}
-
-/** This process's main lcore: 0 in the primary, the id a secondary's main thread claimed, else -1. */
-export function mainLcoreOf(eal: Eal): number {
-  if (eal.processType === 'primary') return 0;
-  for (const c of lcoreList(eal.config)) if (c.role === 'secondary' && c.pid === process.pid) return c.lcoreId;
-  return -1;
-}
 
 /**
  * `launcher`, or EINVAL saying why the handle has none: a worker thread's

@@ -13,6 +13,7 @@
  * 512     lcore table        MAX_LCORE x 32 B
  * 4608    memseg list table  MAX_LISTS x 128 B
  * 8704    area directory     MAX_AREAS x 64 B
+ * 10752   page size table    MAX_PAGE_SIZES x 256 B
  * 16384   areas              named regions owned by the upper layers
  * ...     segment tables     one 16-byte entry per page of every list
  * ```
@@ -43,7 +44,7 @@ export const MAX_LISTS = 32;
 /** 'RTEM' little-endian. */
 export const CONFIG_MAGIC = 0x4d455452;
 /** Bumped whenever any layout below (or an upper layer's area layout) changes. */
-export const CONFIG_VERSION = 3; // 3: shared external memory (ML_F_EXT_SHARED, ML_EXT_PID/FD/START)
+export const CONFIG_VERSION = 4; // 3: shared external memory (ML_F_EXT_SHARED, ML_EXT_PID/FD/START); 4: several page sizes (HDR_PAGE_SIZE_COUNT, PAGE_SIZE_TABLE)
 
 export const HDR_MAGIC = 0; // u32 CONFIG_MAGIC
 export const HDR_VERSION = 4; // u32 CONFIG_VERSION
@@ -55,12 +56,13 @@ export const HDR_PRIMARY_START = 24; // f64 primary's start time (/proc/pid/stat
 export const HDR_BACKEND = 32; // u32 BACKEND_CODE_*
 export const HDR_FLAGS = 36; // u32 CONFIG_F_*
 export const HDR_LIST_COUNT = 40; // u32 lists in the memseg list table
-export const HDR_PAGE_SIZE = 48; // f64 page size of every list
+export const HDR_PAGE_SIZE = 48; // f64 the EAL's smallest page size (eal.pageSize); every size is in PAGE_SIZE_TABLE
 export const HDR_MEMORY = 56; // f64 bytes preallocated at init
 export const HDR_AREAS_OFF = 64; // u32 start of the areas region
 export const HDR_AREAS_SIZE = 68; // u32 bytes in the areas region
 export const HDR_AREAS_USED = 72; // u32 bump pointer inside the areas region
-export const HDR_PAGE_DIR = 128; // 128 B utf-8, NUL padded: directory of the list files
+export const HDR_PAGE_SIZE_COUNT = 76; // u32 entries in PAGE_SIZE_TABLE (1..MAX_PAGE_SIZES)
+export const HDR_PAGE_DIR = 128; // 128 B utf-8, NUL padded: directory of the list files of HDR_PAGE_SIZE
 export const HDR_PAGE_DIR_LEN = 128;
 export const HEADER_BYTES = 256;
 
@@ -162,6 +164,21 @@ export const AREA_NAME = 0; // 32 B utf-8, NUL padded
 export const AREA_NAME_LEN = 32;
 export const AREA_OFF = 32; // u32 offset of the area
 export const AREA_SIZE = 36; // u32 bytes
+
+/* ------------------------------------------------------------------ *
+ * Page size table, 10752..12799: MAX_PAGE_SIZES entries of 256 bytes, one
+ * per page size the EAL has memseg lists of, smallest first. A list's file
+ * is in the directory of its page size's entry (each hugepage size has a
+ * hugetlbfs mount of its own). @see struct hugepage_info in DPDK
+ * ------------------------------------------------------------------ */
+
+export const PAGE_SIZE_TABLE = 10752;
+export const MAX_PAGE_SIZES = 8;
+export const PAGE_SIZE_ENTRY_BYTES = 256;
+export const PS_PAGE_SIZE = 0; // f64 bytes per page
+export const PS_DIR = 128; // 128 B utf-8, NUL padded: directory of this size's list files ('' for sab / in-memory)
+export const PS_DIR_LEN = 128;
+
 export const AREAS_START = 16384;
 /** Default bytes for all areas together. */
 export const AREAS_DEFAULT_SIZE = 8388608; // 8 MiB

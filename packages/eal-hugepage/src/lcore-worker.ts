@@ -11,14 +11,8 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { threadGetAffinity, threadSetAffinity } from './affinity.js';
 import { Eal } from './eal.js';
 import { RteError } from './errors.js';
-import {
-  exportedFunction,
-  LCORE_STATE_FINISHED,
-  type LcoreDoneMessage,
-  type LcoreRunMessage,
-  type LcoreWorkerData,
-  serializeError,
-} from './launch.js';
+import { LCORE_STATE_FINISHED } from './launch.js';
+import { exportedFunction, type LcoreDoneMessage, type LcoreRunMessage, type LcoreWorkerData, serializeError } from './lcore-run.js';
 import { lcoreLaunchWord, lcoreSetThread } from './lcore.js';
 
 const data = workerData as LcoreWorkerData;

@@ -4,11 +4,12 @@
  *
  * @see eal_parse_args, eal_adjust_config in DPDK lib/eal/common/eal_common_options.c
  */
+import { validateCpus } from './affinity.js';
 import type { Backend } from './backend.js';
 import { isPowerOfTwo } from './common.js';
+import { MAX_LCORE } from './constants.js';
 import { RteError } from './errors.js';
 import { validateFilePrefix } from './runtime-dir.js';
-import { type LcoreOptions, normalizeLcoreOptions } from './launch.js';
 
 /** Options of {@link Eal.init}, after DPDK's EAL command line. */
 export interface EalOptions {
@@ -18,11 +19,15 @@ export interface EalOptions {
   memory?: number;
   /** Bytes per NUMA socket reserved up front (--socket-mem); replaces `memory`. */
   socketMemory?: number[];
-  /** Bytes of address space per socket the heap may grow to; default max(memory, 1 GiB). */
+  /** Bytes of address space per page size and socket the heap may grow to; default max(memory, 1 GiB). */
   maxMemory?: number;
-  /** Hugepage size for hugetlbfs; default the system's default hugepage size. */
+  /**
+   * The one hugepage size hugetlbfs uses; default every size that has a
+   * hugetlbfs mount (in-memory: every size with pages reserved), each with
+   * memseg lists of its own, as DPDK.
+   */
   pageSize?: number;
-  /** hugetlbfs mount to use (--huge-dir); default the first mount of pageSize. */
+  /** The one hugetlbfs mount to use, and so its page size only (--huge-dir); default the first mount of each size. */
   hugeDir?: string;
   /** Names the runtime dir and the page files (--file-prefix); default 'rtemem'. */
   filePrefix?: string;
@@ -148,4 +153,46 @@ export function normalizeOptions(opts: EalOptions): InitOptions {
     readOnly,
     lcores,
   };
+}
+
+/** `EalOptions.lcores` and `lcoreCpus`, checked. */
+export interface LcoreOptions {
+  /** How many worker lcores (lowest free ids), or exactly which ids. */
+  lcores: number | number[];
+  /** CPUs per worker lcore id. */
+  cpus: Map<number, number[]>;
+}
+
+/** Checks `EalOptions.lcores` / `lcoreCpus` (EINVAL); null when neither is given. */
+export function normalizeLcoreOptions(lcores: unknown, lcoreCpus: unknown): LcoreOptions | null {
+  if (lcores === undefined && lcoreCpus === undefined) return null;
+  let count: number | number[] = 0;
+  if (typeof lcores === 'number') {
+    if (!Number.isInteger(lcores) || lcores < 0 || lcores >= MAX_LCORE) {
+      throw new RteError('EINVAL', `lcores must be a count of worker lcores (0 to ${MAX_LCORE - 1}) or an array of lcore ids, not ${String(lcores)}`);
+    }
+    count = lcores;
+  } else if (Array.isArray(lcores)) {
+    for (const id of lcores) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id >= MAX_LCORE) {
+        throw new RteError('EINVAL', `lcores: ${String(id)} is not a worker lcore id (1 to ${MAX_LCORE - 1}; lcore 0 is the main lcore)`);
+      }
+    }
+    if (new Set(lcores).size !== lcores.length) throw new RteError('EINVAL', `lcores ${JSON.stringify(lcores)} names an lcore twice`);
+    count = [...(lcores as number[])].sort((a, b) => a - b);
+  } else if (lcores !== undefined) {
+    throw new RteError('EINVAL', `lcores must be a count of worker lcores or an array of lcore ids, not ${typeof lcores}`);
+  }
+  const cpus = new Map<number, number[]>();
+  if (lcoreCpus !== undefined) {
+    if (lcoreCpus === null || typeof lcoreCpus !== 'object' || Array.isArray(lcoreCpus)) {
+      throw new RteError('EINVAL', 'lcoreCpus maps worker lcore ids to CPUs: { 1: [2], 2: [3] }');
+    }
+    for (const [key, value] of Object.entries(lcoreCpus)) {
+      const id = Number(key);
+      if (!Number.isInteger(id) || id < 1 || id >= MAX_LCORE) throw new RteError('EINVAL', `lcoreCpus: ${JSON.stringify(key)} is not a worker lcore id`);
+      cpus.set(id, validateCpus(value, `lcoreCpus[${id}]`));
+    }
+  }
+  return { lcores: count, cpus };
 }

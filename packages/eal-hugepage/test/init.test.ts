@@ -13,6 +13,11 @@ import { DEFAULT_MEMORY, normalizeOptions } from '../src/options.js';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
+// planLists' input for one page size: bytes per socket.
+function oneSize(pageSize: number, perSocket: [number, number][]): Map<number, Map<number, number>> {
+  return new Map([[pageSize, new Map(perSocket)]]);
+}
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -93,35 +98,34 @@ describe('memory and list planning (init-primary.ts)', () => {
   });
 
   it('gives sab exactly the memory, in lists of at most LIST_SPAN', () => {
-    expect(planLists(new Map([[0, 4 * MiB]]), 4096, true, null)).toEqual([{ socketId: 0, length: 4 * MiB }]);
-    expect(planLists(new Map([[0, LIST_SPAN + 8 * MiB]]), 4096, true, null)).toEqual([
-      { socketId: 0, length: LIST_SPAN },
-      { socketId: 0, length: 8 * MiB },
+    expect(planLists(oneSize(4096, [[0, 4 * MiB]]), true, null)).toEqual([{ pageSize: 4096, socketId: 0, length: 4 * MiB }]);
+    expect(planLists(oneSize(4096, [[0, LIST_SPAN + 8 * MiB]]), true, null)).toEqual([
+      { pageSize: 4096, socketId: 0, length: LIST_SPAN },
+      { pageSize: 4096, socketId: 0, length: 8 * MiB },
     ]);
   });
 
   it('gives the other backends address space to grow into: max(memory, maxMemory or LIST_SPAN) per socket, in whole-page lists', () => {
-    expect(planLists(new Map([[0, 64 * MiB]]), 2 * MiB, false, null)).toEqual([{ socketId: 0, length: LIST_SPAN }]);
-    expect(planLists(new Map([[0, 64 * MiB]]), 2 * MiB, false, 3 * GiB)).toEqual([0, 1, 2].map(() => ({ socketId: 0, length: LIST_SPAN })));
+    expect(planLists(oneSize(2 * MiB, [[0, 64 * MiB]]), false, null)).toEqual([{ pageSize: 2 * MiB, socketId: 0, length: LIST_SPAN }]);
+    expect(planLists(oneSize(2 * MiB, [[0, 64 * MiB]]), false, 3 * GiB)).toEqual([0, 1, 2].map(() => ({ pageSize: 2 * MiB, socketId: 0, length: LIST_SPAN })));
     const two = planLists(
-      new Map([
+      oneSize(4096, [
         [0, 64 * MiB],
         [1, 0],
       ]),
-      4096,
       false,
       null,
     );
     expect(two.map((p) => p.socketId)).toEqual([0, 1]);
     // Pages that do not divide LIST_SPAN: each list is the whole pages that fit.
-    const odd = planLists(new Map([[0, 1]]), 3 * 2 ** 27, false, null);
+    const odd = planLists(oneSize(3 * 2 ** 27, [[0, 1]]), false, null);
     expect(odd[0]!.length).toBe(2 * 3 * 2 ** 27);
   });
 
   it('refuses a page larger than a list, and more than MAX_LISTS lists', () => {
-    expect(codeOf(() => planLists(new Map([[0, 1]]), 2 * GiB, false, null))).toBe('EINVAL');
-    expect(codeOf(() => planLists(new Map([[0, MiB]]), 2 * MiB, false, (MAX_LISTS + 1) * LIST_SPAN))).toBe('EINVAL');
-    expect(planLists(new Map([[0, MiB]]), 2 * MiB, false, MAX_LISTS * LIST_SPAN)).toHaveLength(MAX_LISTS);
+    expect(codeOf(() => planLists(oneSize(2 * GiB, [[0, 1]]), false, null))).toBe('EINVAL');
+    expect(codeOf(() => planLists(oneSize(2 * MiB, [[0, MiB]]), false, (MAX_LISTS + 1) * LIST_SPAN))).toBe('EINVAL');
+    expect(planLists(oneSize(2 * MiB, [[0, MiB]]), false, MAX_LISTS * LIST_SPAN)).toHaveLength(MAX_LISTS);
   });
 });
 
@@ -171,7 +175,7 @@ describe('the facade (eal.ts) over the split', () => {
     expect(eal.releasePages(1, 0, eal.lists[0]!.nSegs + 1)).toBe(-EINVAL);
     const lines = eal.dump().split('\n');
     expect(lines[0]).toBe("EAL 'dumped': primary, backend sab (requested)");
-    expect(lines[1]).toBe('  page size 4 KiB');
+    expect(lines[1]).toBe('  page sizes 4 KiB');
     expect(lines[2]).toBe(`  list 1: socket 0, 2048 x 4 KiB, 2048 backed (8 MiB), addr 0x${LIST_SPAN.toString(16)}`);
     expect(lines[3]).toMatch(/^ {2}lcore 0: main, pid \d+, thread 0, socket 0$/);
     expect(eal.legacyMem).toBe(false);

@@ -17,21 +17,21 @@ import { heapAlloc } from './find.js';
 import { EL_FL_NEXT, ELEM_HEADER_LEN, HP_FREE_HEADS, HP_SOCKET, MIN_SPLIT, NUM_FREELISTS } from './layout.js';
 
 /**
- * Adds pages to heap `h` for a block of `size` bytes and allocates it from
- * them: its data address, or 0 (the pages given back) when it still does
- * not fit or no pages are left. @see try_expand_heap_primary
+ * Adds pages of size `page` to heap `h` for a block of `size` bytes and
+ * allocates it from them (from memory of `pageSizes`, null: any): its data
+ * address, or 0 (the pages given back) when it still does not fit or no
+ * pages of that size are left. @see try_expand_heap_primary
  */
-export function grow(c: HeapCore, h: number, size: number, align: number, bound: number, contig: boolean): number {
-  const page = c.eal.pageSize;
+export function grow(c: HeapCore, h: number, size: number, align: number, bound: number, contig: boolean, page: number, pageSizes: readonly number[] | null): number {
   // With a bound the block may have to move below a boundary: leave room for that.
   const bytes = alignCeil(Math.max(ELEM_HEADER_LEN, align) + size + (bound !== 0 ? size : 0), page);
-  const addr = c.memory.allocPages(c.hU32(h, HP_SOCKET), bytes / page, contig);
+  const addr = c.memory.allocPages(c.hU32(h, HP_SOCKET), bytes / page, contig, page);
   if (addr === 0) return 0;
   // A rollback (this process dying before the commit) gives the pages back.
   c.growIntent(addr, bytes);
   c.refreshLists();
   const merged = c.addMemory(h, addr, bytes);
-  const p = heapAlloc(c, h, size, align, bound, contig, null, false);
+  const p = heapAlloc(c, h, size, align, bound, contig, pageSizes, false);
   if (p !== 0) return p;
   c.flRemove(h, merged);
   if (c.hide(h, merged, addr, bytes)) {
@@ -46,13 +46,16 @@ export function grow(c: HeapCore, h: number, size: number, align: number, bound:
 
 /**
  * Gives whole free pages of merged free element `e` back to the OS,
- * keeping `retain` of them (so a heap hovering at a page boundary does not
- * map and unmap a page on every call). Returns the bytes released.
+ * keeping `retainBytes` of them, at least one page when not 0 (so a heap
+ * hovering at a page boundary does not map and unmap a page on every
+ * call). Returns the bytes released.
  * @see malloc_heap_free
  */
-export function releasePages(c: HeapCore, h: number, e: number, retain: number): number {
+export function releasePages(c: HeapCore, h: number, e: number, retainBytes: number): number {
   const list = c.listOf(e)!;
   const page = list.pageSize;
+  // Counted in pages of this list's size: lists of several sizes share a heap.
+  const retain = retainBytes === 0 ? 0 : Math.max(1, Math.floor(retainBytes / page));
   const size = c.size(e);
   if (size < page) return 0;
   const end = e + size;

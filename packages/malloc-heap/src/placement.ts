@@ -50,8 +50,8 @@ export class HeapPlacement {
   protected readonly socketOrder: number[];
   /** Socket heaps grow and shrink by pages (not on the sab backend, nor with legacy memory). @internal */
   protected readonly growable: boolean;
-  /** Pages a socket heap keeps when it gives free pages back. */
-  readonly #retainPages: number;
+  /** The EAL's page sizes, smallest first: the order the heap grows in. */
+  readonly #pageSizes: readonly number[];
 
   /** @internal */
   protected constructor(eal: Eal) {
@@ -60,7 +60,7 @@ export class HeapPlacement {
     this.core = new HeapCore(eal, Memory.of(eal), area, eal.area(JOURNAL_AREA_NAME, JOURNAL_AREA_BYTES));
     this.caches = new LcoreCaches(this.core, (addr) => this.freeLocked(addr));
     this.growable = eal.backend !== 'sab' && !eal.legacyMem;
-    this.#retainPages = Math.max(1, RETAIN_BYTES / eal.pageSize);
+    this.#pageSizes = eal.pageSizes;
     initSocketHeaps(this.core, this.caches);
     this.socketOrder = socketOrder(this.core);
   }
@@ -121,14 +121,33 @@ export class HeapPlacement {
     core.lock(h);
     try {
       let p = heapAlloc(core, h, size, align, bound, contig, pageSizes, hintOnly);
-      if (p === 0 && this.growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET && (pageSizes === null || hintOnly || pageSizes.includes(this.eal.pageSize))) {
-        p = grow(core, h, size, align, bound, contig);
-      }
+      if (p === 0 && this.growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) p = this.#grow(h, size, align, bound, contig, pageSizes, hintOnly);
       core.commit();
       return p;
     } finally {
       core.unlock(h);
     }
+  }
+
+  // Grows heap `h` by pages as DPDK does: of the sizes asked for, smallest
+  // first; then, when any size will do (no sizes asked, or a hint only), of
+  // the other sizes, smallest first. @see alloc_more_mem_on_socket
+  #grow(h: number, size: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
+    const sizes = this.#pageSizes;
+    if (pageSizes !== null) {
+      for (let i = 0; i < sizes.length; i++) {
+        if (!pageSizes.includes(sizes[i]!)) continue;
+        const p = grow(this.core, h, size, align, bound, contig, sizes[i]!, pageSizes);
+        if (p !== 0) return p;
+      }
+      if (!hintOnly) return 0;
+    }
+    for (let i = 0; i < sizes.length; i++) {
+      if (pageSizes !== null && pageSizes.includes(sizes[i]!)) continue;
+      const p = grow(this.core, h, size, align, bound, contig, sizes[i]!, null);
+      if (p !== 0) return p;
+    }
+    return 0;
   }
 
   /**
@@ -144,7 +163,7 @@ export class HeapPlacement {
     try {
       checkBusy(core, e, addr, 'free');
       const merged = core.free(h, e);
-      if (this.growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) releasePages(core, h, merged, this.#retainPages);
+      if (this.growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) releasePages(core, h, merged, RETAIN_BYTES);
       core.commit();
     } finally {
       core.unlock(h);

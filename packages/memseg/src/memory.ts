@@ -344,13 +344,15 @@ export class Memory {
   /**
    * Gives `count` new pages of memory on `socketId`, contiguous in address
    * (and in IOVA when `contig` and IOVAs are known), in the first list with
-   * room. Returns the rtemem address of the first page, or 0 when no list
-   * has room or the system has no pages left (or the backend cannot grow).
-   * Raises MEM_EVENT_ALLOC for the pages (see Eal.memEventCallbackRegister).
+   * room of page size `pageSize` (0: any size, smallest first, as the lists
+   * are in that order). Returns the rtemem address of the first page, or 0
+   * when no list has room or the system has no pages left (or the backend
+   * cannot grow). Raises MEM_EVENT_ALLOC for the pages (see
+   * Eal.memEventCallbackRegister).
    *
-   * @see eal_memalloc_alloc_seg_bulk
+   * @see eal_memalloc_alloc_seg_bulk (its page_sz argument)
    */
-  allocPages(socketId: number, count: number, contig = false): number {
+  allocPages(socketId: number, count: number, contig = false, pageSize = 0): number {
     if (!Number.isSafeInteger(count) || count <= 0) return 0;
     if (this.eal.backend === 'sab' || this.eal.legacyMem) return 0;
     // Events wait until the memseg lock (and any heap lock) is let go.
@@ -359,7 +361,7 @@ export class Memory {
     this.eal.lockMemseg();
     try {
       for (const map of this.eal.lists) {
-        if (map.socketId !== socketId || map.nSegs < count) continue;
+        if (map.socketId !== socketId || map.nSegs < count || (pageSize !== 0 && map.pageSize !== pageSize)) continue;
         let run = 0;
         for (let seg = 0; seg < map.nSegs; seg++) {
           run = (segState(this.eal.config, map, seg) & SEG_F_USED) === 0 ? run + 1 : 0;

@@ -15,6 +15,7 @@ import {
   BAD_IOVA,
   CACHE_LINE_SIZE,
   type Eal,
+  formatSize,
   hex,
   IOVA_UNKNOWN,
   LCORE_ID_ANY,
@@ -30,6 +31,7 @@ import { CACHE_MAX_SIZE, Heap } from '@rtemem/malloc-heap';
 import { checkArgs, encodeName, label, nameHash } from './args.js';
 import { Memzone, ownerOf, serialOf } from './zone.js';
 import { flagNames, MEMZONE_IOVA_CONTIG, MEMZONE_SIZE_HINT_ONLY, pageSizesOf } from './flags.js';
+
 import {
   entryOffset,
   MZI_HASH_SHIFT,
@@ -396,10 +398,20 @@ export class Memzones {
         this.#clear(e);
         this.#markUsed(slot, false);
         const what = rounded === 0 && bound === 0 ? 'any free block' : `${requested} bytes`;
+        const where = ` (align ${alignBytes}${bound !== 0 ? `, bound ${bound}` : ''}${flags !== 0 ? `, flags ${flagNames(flags)}` : ''})`;
+        const have = this.eal.pageSizes;
+        if (pageSizes !== null && !hintOnly && !have.some((size) => pageSizes.includes(size))) {
+          // No memseg list of any size asked for: no amount of freeing helps.
+          throw new RteError(
+            'ENOMEM',
+            `${label(name)}: the EAL has no memory of ${pageSizes.map(formatSize).join(' or ')} pages${where}, only ${have.map(formatSize).join(', ')}: ` +
+              `start it with hugepages of that size reserved and mounted (and no pageSize or hugeDir that leaves them out), ` +
+              'or add MEMZONE_SIZE_HINT_ONLY to accept other page sizes',
+          );
+        }
         throw new RteError(
           'ENOMEM',
-          `${label(name)}: no heap${socket === SOCKET_ID_ANY ? '' : ` on socket ${socket}`} has ${what}` +
-            ` (align ${alignBytes}${bound !== 0 ? `, bound ${bound}` : ''}${flags !== 0 ? `, flags ${flagNames(flags)}` : ''})` +
+          `${label(name)}: no heap${socket === SOCKET_ID_ANY ? '' : ` on socket ${socket}`} has ${what}${where}` +
             `: free zones or memory, start the EAL with more memory${pageSizes !== null && !hintOnly ? ', or add MEMZONE_SIZE_HINT_ONLY to accept other page sizes' : ''}`,
         );
       }

@@ -43,7 +43,7 @@ export function ringWat(L, strict) {
         return `
       (local.set $oh (i32.load offset=${x.head} (local.get $r)))
       ;; head ahead of tail on a single-thread side: a peek on it is not finished
-      (if (i32.ne (local.get $oh) (i32.load offset=${x.tail} (local.get $r))) (then (return (f64.const -16))))
+      (if (i32.ne (local.get $oh) (i32.load offset=${x.tail} (local.get $r))) (then (return (i32.const -16))))
       (local.set $e ${avail(s)})
       (local.set $m ${take})
       (if (local.get $m) (then (i32.store offset=${x.head} (local.get $r) (i32.add (local.get $oh) (local.get $m)))))`;
@@ -95,34 +95,60 @@ export function ringWat(L, strict) {
   const syncs = [L.SYNC_MT, L.SYNC_ST, L.SYNC_MT_RTS, L.SYNC_MT_HTS];
   const names = { [L.SYNC_MT]: 'mt', [L.SYNC_ST]: 'st', [L.SYNC_MT_RTS]: 'rts', [L.SYNC_MT_HTS]: 'hts' };
 
-  // move_<side>_<sync>(r, n, fixed) -> f64: m * 2**32 + oldHead (exact while m < 2**21;
-  // last_head/last_count otherwise), or -16 (a single-thread side with a peek open).
+  // move_<side>_<sync>(r, n, fixed) -> i32, never a double: a double handed
+  // back to JavaScript outside an inlined call is a heap number (garbage per
+  // call), an i32 below 2**30 is a small integer in every V8 build. It is
+  //   (m << log2(size)) | (oldHead & mask)  when m > 0 and that is below 2**30,
+  //   0    nothing claimed,
+  //   -1   claimed, but too many to pack (size * m >= 2**30): last_count and
+  //        last_head say what,
+  //   -16  a single-thread side with a peek open (EBUSY).
+  // The slot index is all JavaScript needs: it copies from there, and the end
+  // calls find the old head again from it (see end_<side>_<sync> below).
   const moves = [P, C]
     .flatMap((s) =>
       syncs.map(
         (sync) => `
-  (func $move_${s}_${names[sync]} (export "move_${s === P ? 'prod' : 'cons'}_${names[sync]}") (param $r i32) (param $n i32) (param $fixed i32) (result f64)
-    (local $oh i32) (local $e i32) (local $m i32) (local $spins i32)
+  (func $move_${s}_${names[sync]} (export "move_${s === P ? 'prod' : 'cons'}_${names[sync]}") (param $r i32) (param $n i32) (param $fixed i32) (result i32)
+    (local $oh i32) (local $e i32) (local $m i32) (local $spins i32) (local $mask i32) (local $sh i32)
     ${moveBody(s, sync)}
     (global.set $entries (local.get $e))
     (global.set $lastHead (local.get $oh))
     (global.set $lastCount (local.get $m))
-    (f64.add (f64.convert_i32_u (local.get $oh)) (f64.mul (f64.convert_i32_u (local.get $m)) (f64.const 4294967296))))`,
+    (if (i32.eqz (local.get $m)) (then (return (i32.const 0))))
+    (local.set $mask (i32.load offset=${L.RING_HDR_MASK} (local.get $r)))
+    (local.set $sh (i32.popcnt (local.get $mask)))
+    (select
+      (i32.or (i32.shl (local.get $m) (local.get $sh)) (i32.and (local.get $oh) (local.get $mask)))
+      (i32.const -1)
+      (i32.lt_u (local.get $m) (i32.shr_u (i32.const 0x40000000) (local.get $sh)))))`,
       ),
     )
     .join('\n');
 
-  // end_<side>_<sync>(r, oh, m): publish what the move claimed.
+  // end_<side>_<sync>(r, idx, m): publish the m slots a move claimed from
+  // slot index idx. The old head is the counter at or after the tail that
+  // has idx as its slot: a side's tail is less than `size` behind any head
+  // claimed on it (head - tail <= capacity < size), so that counter is the
+  // head the move saw, exactly.
   const ends = [P, C]
     .flatMap((s) => {
       const x = side(s);
       const nm = s === P ? 'prod' : 'cons';
       return [
         `
-  (func (export "end_${nm}_st") (param $r i32) (param $oh i32) (param $m i32)
-    (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
+  (func (export "end_${nm}_st") (param $r i32) (param $idx i32) (param $m i32)
+    ;; a single-thread side: its tail is the old head
+    (${rel} offset=${x.tail} (local.get $r) (i32.add (i32.load offset=${x.tail} (local.get $r)) (local.get $m))))`,
         `
-  (func $end_${s}_mt (export "end_${nm}_mt") (param $r i32) (param $oh i32) (param $m i32)
+  (func (export "end_${nm}_mt") (param $r i32) (param $idx i32) (param $m i32)
+    (local $t i32)
+    (local.set $t (i32.atomic.load offset=${x.tail} (local.get $r)))
+    (call $publish_${s} (local.get $r)
+      (i32.add (local.get $t) (i32.and (i32.sub (local.get $idx) (local.get $t)) (i32.load offset=${L.RING_HDR_MASK} (local.get $r))))
+      (local.get $m)))`,
+        `
+  (func $publish_${s} (param $r i32) (param $oh i32) (param $m i32)
     (local $spins i32)
     ;; tails move in head order: wait for the threads that claimed before us
     (block $done (loop $wait
@@ -132,13 +158,20 @@ export function ringWat(L, strict) {
       (br $wait)))
     (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
         `
-  (func (export "end_${nm}_rts") (param $r i32) (param $oh i32) (param $m i32)
+  (func (export "end_${nm}_rts") (param $r i32) (param $idx i32) (param $m i32)
     (call $rtsLeave_${s} (local.get $r)))`,
         `
-  (func $finish_${s} (export "end_${nm}_hts") (param $r i32) (param $oh i32) (param $m i32)
+  (func (export "end_${nm}_hts") (param $r i32) (param $idx i32) (param $m i32)
+    (call $finish_${s} (local.get $r) (local.get $m)))`,
+        // HTS, and a peek of a single-thread side: one operation at a time, so
+        // the tail is the old head.
+        `
+  (func $finish_${s} (param $r i32) (param $n i32)
+    (local $to i32)
+    (local.set $to (i32.add (i32.atomic.load offset=${x.tail} (local.get $r)) (local.get $n)))
     ;; head first: nobody may see head == tail before both are there
-    (i32.atomic.store offset=${x.head} (local.get $r) (i32.add (local.get $oh) (local.get $m)))
-    (${rel} offset=${x.tail} (local.get $r) (i32.add (local.get $oh) (local.get $m))))`,
+    (i32.atomic.store offset=${x.head} (local.get $r) (local.get $to))
+    (${rel} offset=${x.tail} (local.get $r) (local.get $to)))`,
         // RTS: leave the in-flight set; the last one out moves the tail up to the head.
         `
   (func $rtsLeave_${s} (param $r i32)
@@ -168,7 +201,8 @@ export function ringWat(L, strict) {
       (then (drop (memory.atomic.wait32 (local.get $addr) (i32.atomic.load (local.get $addr))
         (select (i64.const 50000) (i64.const 1000) (i32.gt_u (local.get $spins) (i32.const 4096))))))))
 
-  ;; What the last move saw, for the free_space / available out values.
+  ;; What the last move saw: entries for the free_space / available out
+  ;; values; head and count when its result could not pack them.
   (func (export "entries") (result i32) (global.get $entries))
   (func (export "last_head") (result i32) (global.get $lastHead))
   (func (export "last_count") (result i32) (global.get $lastCount))
@@ -196,9 +230,11 @@ ${ends}
       (br_if $retry (i32.ne (local.get $oh)
         (i32.atomic.rmw.cmpxchg offset=${P + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))
     (f64.store ${slot('(local.get $oh)')} (local.get $obj))
-    (call $end_${P}_mt (local.get $r) (local.get $oh) (i32.const 1))
+    (call $publish_${P} (local.get $r) (local.get $oh) (i32.const 1))
     (i32.const 0))
 
+  ;; deq1 returns the object itself, as Ring.dequeue does: no packing, and
+  ;; a double it hands back is what the caller receives either way.
   (func (export "deq1_st") (param $r i32) (result f64)
     (local $oh i32) (local $obj f64)
     (local.set $oh (i32.load offset=${C + H} (local.get $r)))
@@ -221,16 +257,16 @@ ${ends}
       (br_if $retry (i32.ne (local.get $oh)
         (i32.atomic.rmw.cmpxchg offset=${C + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))
     (local.set $obj (f64.load ${slot('(local.get $oh)')}))
-    (call $end_${C}_mt (local.get $r) (local.get $oh) (i32.const 1))
+    (call $publish_${C} (local.get $r) (local.get $oh) (i32.const 1))
     (global.set $status (i32.const 0))
     (local.get $obj))
 
-  ;; Peek / zero-copy finish (SP/SC and HTS): head and tail to oh + n, the
-  ;; rest of the claim given back.
-  (func (export "finish_prod") (param $r i32) (param $oh i32) (param $n i32)
-    (call $finish_${P} (local.get $r) (local.get $oh) (local.get $n)))
-  (func (export "finish_cons") (param $r i32) (param $oh i32) (param $n i32)
-    (call $finish_${C} (local.get $r) (local.get $oh) (local.get $n)))
+  ;; Peek / zero-copy finish (SP/SC and HTS): head and tail to the old head
+  ;; (the tail) + n, the rest of the claim given back.
+  (func (export "finish_prod") (param $r i32) (param $n i32)
+    (call $finish_${P} (local.get $r) (local.get $n)))
+  (func (export "finish_cons") (param $r i32) (param $n i32)
+    (call $finish_${C} (local.get $r) (local.get $n)))
 )
 `;
 }

@@ -44,7 +44,7 @@ function fromSlots(f: Float64Array, at: number, out: number[] | Float64Array, to
 }
 
 /**
- * Copies objs[0..n) into the slots from counter `head`. Never throws: the
+ * Copies objs[0..n) into the slots from counter `head` (or its slot index: only head & mask counts). Never throws: the
  * slots are claimed, and a side whose claim is never published waits
  * forever. An element that is no number (a bigint, a symbol, an object
  * whose valueOf throws) poisons the whole claim with NaN and is left in

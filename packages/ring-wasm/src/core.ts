@@ -21,7 +21,7 @@ import {
 } from './layout.js';
 
 type Move = (r: number, n: number, fixed: number) => number;
-type End = (r: number, oh: number, m: number) => void;
+type End = (r: number, idx: number, m: number) => void;
 type Enq1 = (r: number, obj: number) => number;
 type Deq1 = (r: number) => number;
 
@@ -42,6 +42,8 @@ export class WasmCore {
   readonly words: number;
   readonly slotF64: number;
   readonly slotU32: number;
+  /** log2(size): how far a move's result shifts the count (see claim()). */
+  readonly shift: number;
   readonly prodSync: number;
   readonly consSync: number;
   readonly x: RingExports;
@@ -53,8 +55,8 @@ export class WasmCore {
   readonly enq1: Enq1 | null;
   readonly deq1: Deq1 | null;
 
-  /** Old head and count of the last move (see take()). */
-  oldHead = 0;
+  /** Slot index (old head & mask) of the last move (see claim()). */
+  idx = 0;
   /** What made the last copy into the slots fail (see putNumbers), or null. */
   copyError: unknown = null;
   /** A peek (start/finish) in progress: elements claimed, or -1. */
@@ -75,6 +77,7 @@ export class WasmCore {
     this.words = this.esize >> 2;
     this.slotF64 = (base + RING_SLOTS) >> 3;
     this.slotU32 = (base + RING_SLOTS) >> 2;
+    this.shift = 31 - Math.clz32(this.size);
     this.prodSync = u32[w + (RING_HDR_PROD_SYNC >> 2)]!;
     this.consSync = u32[w + (RING_HDR_CONS_SYNC >> 2)]!;
     this.x = x;
@@ -88,19 +91,22 @@ export class WasmCore {
   }
 
   /**
-   * Unpacks what a move returned (count * 2**32 + old head; exact while the
-   * count is below 2**21, asked of the instance above): sets oldHead,
-   * returns the count, or -16 (EBUSY: a single-thread side with a peek open).
+   * Unpacks what a move returned ((count << log2(size)) | slot index, an
+   * i32 below 2**30; see scripts/ring.wat.mjs): sets idx, returns the
+   * count, or -16 (EBUSY: a single-thread side with a peek open).
    */
-  take(v: number): number {
-    if (v < 0) return -16;
-    if (v >= 9007199254740992) {
-      this.oldHead = this.x.last_head();
-      return this.x.last_count() >>> 0;
+  claim(v: number): number {
+    if (v > 0) {
+      this.idx = v & this.mask;
+      return v >>> this.shift;
     }
-    const oh = v >>> 0;
-    this.oldHead = oh | 0;
-    return (v - oh) / 4294967296;
+    if (v === 0) return 0;
+    if (v === -1) {
+      // Too many to pack: the instance kept them.
+      this.idx = this.x.last_head() & this.mask;
+      return this.x.last_count();
+    }
+    return -16;
   }
 
   /** Move functions of a forced sync mode (the mp/sp/mc/sc calls). */

@@ -16,8 +16,8 @@ export interface RingExports {
   enq1_mt(r: number, obj: number): number;
   deq1_st(r: number): number;
   deq1_mt(r: number): number;
-  finish_prod(r: number, oh: number, n: number): void;
-  finish_cons(r: number, oh: number, n: number): void;
+  finish_prod(r: number, n: number): void;
+  finish_cons(r: number, n: number): void;
   [moveOrEnd: string]: (...args: number[]) => number | void;
 }
 

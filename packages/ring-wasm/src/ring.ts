@@ -223,8 +223,9 @@ export class WasmRing {
   readonly #mz: Memzone | null;
   readonly #eal: Eal | null;
   readonly #memory: WasmMemory;
-  #peekProdHead = 0;
-  #peekConsHead = 0;
+  // Slot index of the claim a peek (start/finish) holds open.
+  #peekProdIdx = 0;
+  #peekConsIdx = 0;
   #slots: Float64Array | null = null;
   #slotsU32: Uint32Array | null = null;
 
@@ -383,7 +384,7 @@ export class WasmRing {
     const r = this.#r;
     if (sync === SYNC_MT_HTS && r.peekProd >= 0) throw new RteError('EBUSY', 'a started enqueue on this handle is not finished: call enqueueFinish first');
     const move = sync === r.prodSync ? r.moveProd : r.forcedMove(true, sync);
-    const m = r.take(move(r.woff, n, fixed ? 1 : 0));
+    const m = r.claim(move(r.woff, n, fixed ? 1 : 0));
     if (m < 0) throw unfinished('enqueue');
     return m;
   }
@@ -392,19 +393,19 @@ export class WasmRing {
     const r = this.#r;
     if (sync === SYNC_MT_HTS && r.peekCons >= 0) throw new RteError('EBUSY', 'a started dequeue on this handle is not finished: call dequeueFinish first');
     const move = sync === r.consSync ? r.moveCons : r.forcedMove(false, sync);
-    const m = r.take(move(r.woff, n, fixed ? 1 : 0));
+    const m = r.claim(move(r.woff, n, fixed ? 1 : 0));
     if (m < 0) throw unfinished('dequeue');
     return m;
   }
 
-  #endProd(sync: number, oh: number, m: number): void {
+  #endProd(sync: number, idx: number, m: number): void {
     const r = this.#r;
-    (sync === r.prodSync ? r.endProd : r.forcedEnd(true, sync))(r.woff, oh, m);
+    (sync === r.prodSync ? r.endProd : r.forcedEnd(true, sync))(r.woff, idx, m);
   }
 
-  #endCons(sync: number, oh: number, m: number): void {
+  #endCons(sync: number, idx: number, m: number): void {
     const r = this.#r;
-    (sync === r.consSync ? r.endCons : r.forcedEnd(false, sync))(r.woff, oh, m);
+    (sync === r.consSync ? r.endCons : r.forcedEnd(false, sync))(r.woff, idx, m);
   }
 
   // The classic MP/SP/MC/SC calls force a sync type; on an RTS or HTS side
@@ -443,9 +444,9 @@ export class WasmRing {
     const m = this.#moveProd(n, fixed, sync);
     if (freeSpace !== undefined) freeSpace[0] = r.x.entries() - m;
     if (m === 0) return 0;
-    const oh = r.oldHead;
-    putNumbers(r, oh, objs, m);
-    this.#endProd(sync, oh, m);
+    const idx = r.idx;
+    putNumbers(r, idx, objs, m);
+    this.#endProd(sync, idx, m);
     if (r.copyError !== null) this.#copyFailed();
     return m;
   }
@@ -464,61 +465,55 @@ export class WasmRing {
     const m = this.#moveCons(n, fixed, sync);
     if (available !== undefined) available[0] = r.x.entries() - m;
     if (m === 0) return 0;
-    const oh = r.oldHead;
-    getNumbers(r, oh, out, m);
-    this.#endCons(sync, oh, m);
+    const idx = r.idx;
+    getNumbers(r, idx, out, m);
+    this.#endCons(sync, idx, m);
     return m;
   }
 
   // Bulk/burst of a Float64Array on an SP/SC or MP/MC side: the checks in
-  // one go, one wasm call to claim, the copy, one wasm call to publish.
-  // The move's result (a double) is unpacked here, never passed on: a
-  // double handed to a call that is not inlined is boxed (garbage per call).
+  // one go, one wasm call to claim, the copy, one wasm call to publish. The
+  // move returns an i32 ((count << log2(size)) | slot index): a small
+  // integer wherever the call is not inlined, where a double would be a
+  // heap number per call.
   #enqF64(objs: Float64Array, n: number, fixed: boolean): number {
     const r = this.#r;
     const v = r.moveProd(r.woff, n, fixed ? 1 : 0);
-    if (v < 4294967296) {
-      if (v < 0) throw unfinished('enqueue');
-      return 0; // nothing claimed
-    }
-    if (v >= 9007199254740992) return this.#enqF64Huge(objs);
-    const oh = v >>> 0;
-    const m = (v - oh) / 4294967296;
-    putNumbers(r, oh, objs, m);
-    r.endProd(r.woff, oh, m);
+    if (v <= 0) return v === 0 ? 0 : this.#enqF64Odd(objs, v);
+    const idx = v & r.mask;
+    const m = v >>> r.shift;
+    putNumbers(r, idx, objs, m);
+    r.endProd(r.woff, idx, m);
     return m;
   }
 
-  #enqF64Huge(objs: Float64Array): number {
+  // A claim too big to pack (-1), or a peek open (-16).
+  #enqF64Odd(objs: Float64Array, v: number): number {
     const r = this.#r;
-    const oh = r.x.last_head();
-    const m = r.x.last_count() >>> 0;
-    putNumbers(r, oh, objs, m);
-    r.endProd(r.woff, oh, m);
+    const m = r.claim(v);
+    if (m < 0) throw unfinished('enqueue');
+    putNumbers(r, r.idx, objs, m);
+    r.endProd(r.woff, r.idx, m);
     return m;
   }
 
   #deqF64(out: Float64Array, n: number, fixed: boolean): number {
     const r = this.#r;
     const v = r.moveCons(r.woff, n, fixed ? 1 : 0);
-    if (v < 4294967296) {
-      if (v < 0) throw unfinished('dequeue');
-      return 0;
-    }
-    if (v >= 9007199254740992) return this.#deqF64Huge(out);
-    const oh = v >>> 0;
-    const m = (v - oh) / 4294967296;
-    getNumbers(r, oh, out, m);
-    r.endCons(r.woff, oh, m);
+    if (v <= 0) return v === 0 ? 0 : this.#deqF64Odd(out, v);
+    const idx = v & r.mask;
+    const m = v >>> r.shift;
+    getNumbers(r, idx, out, m);
+    r.endCons(r.woff, idx, m);
     return m;
   }
 
-  #deqF64Huge(out: Float64Array): number {
+  #deqF64Odd(out: Float64Array, v: number): number {
     const r = this.#r;
-    const oh = r.x.last_head();
-    const m = r.x.last_count() >>> 0;
-    getNumbers(r, oh, out, m);
-    r.endCons(r.woff, oh, m);
+    const m = r.claim(v);
+    if (m < 0) throw unfinished('dequeue');
+    getNumbers(r, r.idx, out, m);
+    r.endCons(r.woff, r.idx, m);
     return m;
   }
 
@@ -542,9 +537,9 @@ export class WasmRing {
     if (typeof obj !== 'number') throw new RteError('EINVAL', `enqueue takes a number, not a ${typeof obj}`);
     const sync = r.prodSync;
     if (this.#moveProd(1, true, sync) === 0) return -ENOBUFS;
-    const oh = r.oldHead;
-    r.f64[r.slotF64 + (oh & r.mask)] = obj;
-    this.#endProd(sync, oh, 1);
+    const idx = r.idx;
+    r.f64[r.slotF64 + idx] = obj;
+    this.#endProd(sync, idx, 1);
     return 0;
   }
 
@@ -572,9 +567,9 @@ export class WasmRing {
     if (r.esize !== 8) this.#checkNumbers([], 0);
     const sync = r.consSync;
     if (this.#moveCons(1, true, sync) === 0) return undefined;
-    const oh = r.oldHead;
-    const obj = r.f64[r.slotF64 + (oh & r.mask)]!;
-    this.#endCons(sync, oh, 1);
+    const idx = r.idx;
+    const obj = r.f64[r.slotF64 + idx]!;
+    this.#endCons(sync, idx, 1);
     return obj;
   }
 
@@ -666,9 +661,9 @@ export class WasmRing {
     const m = this.#moveProd(n, fixed, sync);
     if (freeSpace !== undefined) freeSpace[0] = r.x.entries() - m;
     if (m === 0) return 0;
-    const oh = r.oldHead;
-    putWords(r, oh, src, m);
-    this.#endProd(sync, oh, m);
+    const idx = r.idx;
+    putWords(r, idx, src, m);
+    this.#endProd(sync, idx, m);
     return m;
   }
 
@@ -681,9 +676,9 @@ export class WasmRing {
     const m = this.#moveCons(n, fixed, sync);
     if (available !== undefined) available[0] = r.x.entries() - m;
     if (m === 0) return 0;
-    const oh = r.oldHead;
-    getWords(r, oh, dst, m);
-    this.#endCons(sync, oh, m);
+    const idx = r.idx;
+    getWords(r, idx, dst, m);
+    this.#endCons(sync, idx, m);
     return m;
   }
 
@@ -728,7 +723,7 @@ export class WasmRing {
     if (freeSpace !== undefined) freeSpace[0] = r.x.entries() - m;
     if (m !== 0) {
       r.peekProd = m;
-      this.#peekProdHead = r.oldHead;
+      this.#peekProdIdx = r.idx;
     }
     return m;
   }
@@ -744,7 +739,7 @@ export class WasmRing {
     if (available !== undefined) available[0] = r.x.entries() - m;
     if (m !== 0) {
       r.peekCons = m;
-      this.#peekConsHead = r.oldHead;
+      this.#peekConsIdx = r.idx;
     }
     return m;
   }
@@ -763,7 +758,7 @@ export class WasmRing {
     const r = this.#r;
     if (r.peekProd < 0) throw new RteError('EINVAL', `${what} without an enqueue start`);
     if (!((n | 0) === n && n >= 0 && n <= r.peekProd)) throw new RteError('EINVAL', `${what}(${String(n)}) after claiming ${r.peekProd}`);
-    return this.#peekProdHead;
+    return this.#peekProdIdx;
   }
 
   /** @see rte_ring_enqueue_finish */
@@ -779,9 +774,9 @@ export class WasmRing {
     }
     if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without an enqueue start');
     this.#checkNumbers(objs, n);
-    const oh = this.#checkFinishProd(n, 'enqueueFinish');
-    putNumbers(r, oh, objs, n);
-    r.x.finish_prod(r.woff, oh, n);
+    const idx = this.#checkFinishProd(n, 'enqueueFinish');
+    putNumbers(r, idx, objs, n);
+    r.x.finish_prod(r.woff, n);
     r.peekProd = -1;
     if (r.copyError !== null) this.#copyFailed();
   }
@@ -792,9 +787,9 @@ export class WasmRing {
     if (r.peekProd < 0 && n === 0) return;
     if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueElemFinish without an enqueue start');
     this.#checkWords(src, n);
-    const oh = this.#checkFinishProd(n, 'enqueueElemFinish');
-    putWords(r, oh, src, n);
-    r.x.finish_prod(r.woff, oh, n);
+    const idx = this.#checkFinishProd(n, 'enqueueElemFinish');
+    putWords(r, idx, src, n);
+    r.x.finish_prod(r.woff, n);
     r.peekProd = -1;
   }
 
@@ -802,7 +797,7 @@ export class WasmRing {
   dequeueBulkStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
     this.#checkOut(out, n);
     const m = this.#startCons(n, true, 'dequeueBulkStart', available);
-    if (m !== 0) getNumbers(this.#r, this.#peekConsHead, out, m);
+    if (m !== 0) getNumbers(this.#r, this.#peekConsIdx, out, m);
     return m;
   }
 
@@ -810,7 +805,7 @@ export class WasmRing {
   dequeueBurstStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
     this.#checkOut(out, n);
     const m = this.#startCons(n, false, 'dequeueBurstStart', available);
-    if (m !== 0) getNumbers(this.#r, this.#peekConsHead, out, m);
+    if (m !== 0) getNumbers(this.#r, this.#peekConsIdx, out, m);
     return m;
   }
 
@@ -818,7 +813,7 @@ export class WasmRing {
   dequeueBulkElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
     this.#checkWords(dst, n);
     const m = this.#startCons(n, true, 'dequeueBulkElemStart', available);
-    if (m !== 0) getWords(this.#r, this.#peekConsHead, dst, m);
+    if (m !== 0) getWords(this.#r, this.#peekConsIdx, dst, m);
     return m;
   }
 
@@ -826,7 +821,7 @@ export class WasmRing {
   dequeueBurstElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
     this.#checkWords(dst, n);
     const m = this.#startCons(n, false, 'dequeueBurstElemStart', available);
-    if (m !== 0) getWords(this.#r, this.#peekConsHead, dst, m);
+    if (m !== 0) getWords(this.#r, this.#peekConsIdx, dst, m);
     return m;
   }
 
@@ -836,13 +831,12 @@ export class WasmRing {
     if (r.peekCons < 0 && n === 0) return;
     if (r.peekCons < 0) throw new RteError('EINVAL', 'dequeueFinish without a dequeue start');
     if (!((n | 0) === n && n >= 0 && n <= r.peekCons)) throw new RteError('EINVAL', `dequeueFinish(${String(n)}) after starting ${r.peekCons}`);
-    r.x.finish_cons(r.woff, this.#peekConsHead, n);
+    r.x.finish_cons(r.woff, n);
     r.peekCons = -1;
   }
 
-  #fillZc(zc: ZcData, head: number, m: number): void {
+  #fillZc(zc: ZcData, idx: number, m: number): void {
     const r = this.#r;
-    const idx = head & r.mask;
     const n1 = idx + m <= r.size ? m : r.size - idx;
     zc.ptr1 = idx;
     zc.n1 = n1;
@@ -854,7 +848,7 @@ export class WasmRing {
   enqueueZcBulkStart(n: number, zc: ZcData, freeSpace?: Uint32Array): number {
     checkZc(zc);
     const m = this.#startProd(n, true, 'enqueueZcBulkStart', freeSpace);
-    this.#fillZc(zc, this.#peekProdHead, m);
+    this.#fillZc(zc, this.#peekProdIdx, m);
     return m;
   }
 
@@ -862,7 +856,7 @@ export class WasmRing {
   enqueueZcBurstStart(n: number, zc: ZcData, freeSpace?: Uint32Array): number {
     checkZc(zc);
     const m = this.#startProd(n, false, 'enqueueZcBurstStart', freeSpace);
-    this.#fillZc(zc, this.#peekProdHead, m);
+    this.#fillZc(zc, this.#peekProdIdx, m);
     return m;
   }
 
@@ -870,8 +864,8 @@ export class WasmRing {
   enqueueZcFinish(n: number): void {
     const r = this.#r;
     if (r.peekProd < 0 && n === 0) return;
-    const oh = this.#checkFinishProd(n, 'enqueueZcFinish');
-    r.x.finish_prod(r.woff, oh, n);
+    this.#checkFinishProd(n, 'enqueueZcFinish');
+    r.x.finish_prod(r.woff, n);
     r.peekProd = -1;
   }
 
@@ -879,7 +873,7 @@ export class WasmRing {
   dequeueZcBulkStart(n: number, zc: ZcData, available?: Uint32Array): number {
     checkZc(zc);
     const m = this.#startCons(n, true, 'dequeueZcBulkStart', available);
-    this.#fillZc(zc, this.#peekConsHead, m);
+    this.#fillZc(zc, this.#peekConsIdx, m);
     return m;
   }
 
@@ -887,7 +881,7 @@ export class WasmRing {
   dequeueZcBurstStart(n: number, zc: ZcData, available?: Uint32Array): number {
     checkZc(zc);
     const m = this.#startCons(n, false, 'dequeueZcBurstStart', available);
-    this.#fillZc(zc, this.#peekConsHead, m);
+    this.#fillZc(zc, this.#peekConsIdx, m);
     return m;
   }
 

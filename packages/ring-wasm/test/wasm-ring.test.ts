@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf, describeHugepages, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
 import * as JsLayout from '../../ring/src/layout.js';
 import { Ring } from '../../ring/src/index.js';
-import { Eal, WasmRing, RING_F_SC_DEQ, RING_F_SP_ENQ, wasmMemoryOf, ENOBUFS } from '../src/index.js';
+import { Eal, WasmRing, RING_F_MC_HTS_DEQ, RING_F_MC_RTS_DEQ, RING_F_MP_HTS_ENQ, RING_F_MP_RTS_ENQ, RING_F_SC_DEQ, RING_F_SP_ENQ, wasmMemoryOf, ENOBUFS } from '../src/index.js';
 import * as Layout from '../src/layout.js';
 
 const PEER = new URL('./fixtures/wasm-peer.mjs', import.meta.url);
@@ -44,6 +44,91 @@ describe('standalone', () => {
     expect(codeOf(() => WasmRing.init(new SharedArrayBuffer(65536), 0, 'x', 16))).toBe('ENOTSUP');
     expect(codeOf(() => WasmRing.init(new WA.Memory({ initial: 1, maximum: 1 }) as never, 0, 'x', 16))).toBe('EINVAL');
     expect(codeOf(() => WasmRing.init(memory as never, 65536 - 64, 'x', 16))).toBe('EINVAL');
+  });
+});
+
+// A move hands JavaScript (count << log2(size)) | slot index as one i32
+// below 2**30; a claim of more than that packs (2**16 slots, 2**14 or more
+// objects) comes back through the instance's last_count / last_head instead.
+describe('claims too big to pack into one i32', () => {
+  const SIZE = 2 ** 16;
+  const N = 2 ** 14 + 3;
+  it.each([
+    ['MP/MC', 0],
+    ['SP/SC', RING_F_SP_ENQ | RING_F_SC_DEQ],
+    ['RTS', RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ],
+    ['HTS', RING_F_MP_HTS_ENQ | RING_F_MC_HTS_DEQ],
+  ])('%s: bulk and burst calls move them whole, with out values, across the 2**32 wrap of the counters', (_name, flags) => {
+    const bytes = WasmRing.memsize(SIZE, 8);
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
+    WasmRing.init(memory as never, 0, 'big', SIZE, flags);
+    // Counters 1000 short of 2**32, and the slot index off the start.
+    const i32 = new Int32Array(memory.buffer);
+    const start = (2 ** 32 - 1000) | 0;
+    for (const side of [Layout.RING_PROD, Layout.RING_CONS]) for (const f of [Layout.HT_HEAD, Layout.HT_TAIL]) i32[(side + f) >> 2] = start;
+    const r = WasmRing.attach(memory as never, 0);
+    let next = 1;
+    const batch = (n: number) => Float64Array.from({ length: n }, () => next++);
+    let expectNext = 1;
+    const check = (out: ArrayLike<number>, m: number) => {
+      let bad = -1;
+      for (let i = 0; i < m && bad < 0; i++) if (out[i] !== expectNext + i) bad = i;
+      expect(bad, `element ${bad}: ${out[bad]} instead of ${expectNext + bad}`).toBe(-1);
+      expectNext += m;
+    };
+    const out = new Float64Array(SIZE);
+    for (let round = 0; round < 3; round++) {
+      // Float64Array (the bulk fast path), then number[] (the generic path).
+      expect(r.enqueueBulk(batch(N), N)).toBe(N);
+      expect(r.enqueueBurst(Array.from(batch(N)), N)).toBe(N);
+      expect(r.count()).toBe(2 * N);
+      expect(r.dequeueBulk(out, N)).toBe(N);
+      check(out, N);
+      const arr: number[] = [];
+      expect(r.dequeueBurst(arr, 2 * N)).toBe(N);
+      check(arr, N);
+      // A burst that takes less than asked, still too many to pack: the free slots.
+      const free = r.freeCount();
+      const space = new Uint32Array(1);
+      expect(r.enqueueBurst(batch(SIZE), SIZE, space)).toBe(free);
+      expect(space[0]).toBe(0);
+      next -= SIZE - free; // the ones that did not go in come again
+      const avail = new Uint32Array(1);
+      expect(r.dequeueBurst(out, SIZE, avail)).toBe(free);
+      expect(avail[0]).toBe(0);
+      check(out, free);
+    }
+    expect(r.isEmpty()).toBe(true);
+    const ht = r.headTail();
+    expect(ht.prodHead).toBe(ht.prodTail);
+    expect(ht.consHead).toBe(ht.consTail);
+    expect(ht.prodTail).toBe((start + 3 * (2 * N + SIZE - 1)) >>> 0);
+  });
+
+  it('element rings, and a zero-copy claim of that size, too', () => {
+    const size = 2 ** 16;
+    const esize = 8;
+    const bytes = WasmRing.memsize(size, esize);
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
+    const r = WasmRing.init(memory as never, 0, 'bigel', size, RING_F_SP_ENQ | RING_F_SC_DEQ, esize);
+    const n = 2 ** 14 + 5;
+    const src = Uint32Array.from({ length: 2 * n }, (_, i) => i ^ 0x5a5a);
+    const dst = new Uint32Array(2 * n);
+    expect(r.enqueueBulkElem(src, n)).toBe(n);
+    expect(r.dequeueBulkElem(dst, n)).toBe(n);
+    expect(dst).toEqual(src);
+    const zc = { ptr1: 0, n1: 0, ptr2: 0, n2: 0 };
+    expect(r.enqueueZcBulkStart(n, zc)).toBe(n);
+    expect(zc.n1 + zc.n2).toBe(n);
+    expect(zc.ptr1).toBe(n); // where the first bulk left the head
+    r.enqueueZcFinish(n);
+    expect(r.count()).toBe(n);
+    expect(r.dequeueZcBurstStart(n, zc)).toBe(n);
+    expect(zc.ptr1).toBe(n);
+    r.dequeueZcFinish(n);
+    expect(r.isEmpty()).toBe(true);
   });
 });
 

@@ -203,3 +203,5 @@ export function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+export { fakeHugepageRoot, type FakeHugepageRoot, type FakeSize, hugepageSizeStatus } from './fake-hugepages.js';

@@ -47,7 +47,10 @@ Examples:
 export interface EalReport {
   filePrefix: string;
   backend: string;
+  /** The smallest page size of the EAL's memseg lists. */
   pageSize: number;
+  /** Every page size the EAL has memseg lists of, smallest first. */
+  pageSizes: number[];
   primaryPid: number;
   primaryAlive: boolean;
   legacyMem: boolean;
@@ -224,6 +227,7 @@ function ealReport(eal: Eal): EalReport {
     filePrefix: eal.filePrefix,
     backend: eal.backend,
     pageSize: eal.pageSize,
+    pageSizes: eal.pageSizes,
     primaryPid: eal.primaryPid(),
     primaryAlive: eal.primaryAlive(),
     legacyMem: eal.legacyMem,
@@ -398,7 +402,8 @@ export function collectInfo(eal: Eal): InfoReport {
 export function renderInfo(r: InfoReport): string {
   const out: string[] = [];
   const e = r.eal;
-  out.push(`EAL '${e.filePrefix}': primary pid ${e.primaryPid} (${e.primaryAlive ? 'running' : 'exited'}), backend ${e.backend}, page size ${formatBytes(e.pageSize)}` +
+  out.push(`EAL '${e.filePrefix}': primary pid ${e.primaryPid} (${e.primaryAlive ? 'running' : 'exited'}), backend ${e.backend}, ` +
+    `${e.pageSizes.length > 1 ? `page sizes ${e.pageSizes.map(formatBytes).join(', ')}` : `page size ${formatBytes(e.pageSize)}`}` +
     `${e.legacyMem ? ', legacy memory' : ''}${e.inMemory ? ', in memory' : ''}`);
   if (e.runtimeDir) out.push(`  runtime dir ${e.runtimeDir}, page files in ${e.pageDir}`);
   out.push(`  lcores in use: ${e.lcores.length}`);
