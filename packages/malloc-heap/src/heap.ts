@@ -1,61 +1,36 @@
 /**
  * The malloc heap of an EAL: one heap per NUMA socket plus named external
  * heaps, all state in shared memory, safe from every thread and process.
- * This is the facade: the public calls, their checks, and the choice of
- * heap; the mechanisms live beside it (see the package README's "Where
- * things are").
+ * This is the facade: malloc/zmalloc/calloc/realloc/free and their checks,
+ * the lcore caches' calls, external heaps (external.ts does the work). Its
+ * methods come from a chain of classes, one concept per file, each
+ * extending the one before (as Mbuf's, see @rtemem/mbuf's mbuf.ts):
+ *
+ * ```
+ * placement.ts  HeapPlacement  which heap, growing, the locked alloc and free, allocOnSocket / allocBiggest, trim
+ * info.ts       HeapInfo       socketStats, dumpStats, audit, socketOf, pageSizeOf
+ * heap.ts       Heap           Heap.of, malloc and friends, lcore caches, external heaps
+ * ```
+ *
+ * The mechanisms live beside them (see the package README's "Where things
+ * are").
  *
  * Small blocks (up to CACHE_MAX_SIZE, alignment up to 64) freed by a
  * registered lcore go to that lcore's cache and are handed out again
  * without the heap lock (lcore-cache.ts) — an addition to DPDK, whose heap
- * takes its spinlock on every call.
+ * takes its spinlock on every call. malloc and free keep that fast path
+ * here, in the class that is made, with their own copies of what it reads
+ * (as before the split: nothing on it changed).
  *
  * @see lib/eal/common/rte_malloc.c, malloc_heap.c in DPDK
  */
 import { alignCeil, type Eal, isPowerOfTwo, MAX_LCORE, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
-import { Memory } from '@rtemem/memseg';
 import { checkAlign, checkBusy, checkElem, checkSize, elemOf, MAX_SIZE, sizeError, stateError } from './check.js';
-import { HeapCore } from './elem.js';
 import * as external from './external.js';
-import { findBiggest, heapAlloc } from './find.js';
-import { grow, releasePages, trimHeap } from './grow.js';
-import {
-  CACHE_MAX_SIZE,
-  EL_HEAP,
-  ELEM_BUSY,
-  ELEM_CACHED,
-  ELEM_FREE,
-  ELEM_PAD,
-  HEAP_AREA_NAME,
-  HEAP_KIND_SOCKET,
-  heapAreaBytes,
-  HP_KIND,
-  HP_SOCKET,
-  JOURNAL_AREA_BYTES,
-  JOURNAL_AREA_NAME,
-  SPAN,
-} from './layout.js';
-import { LcoreCaches } from './lcore-cache.js';
-import { checkSocket, heapOfSocket, initSocketHeaps, socketOfHeap, socketOrder } from './sockets.js';
-import { audit, dumpStats, heapStats, type SocketStats } from './stats.js';
-
-export type { SocketStats } from './stats.js';
-
-/** Placement options of {@link Heap.allocOnSocket} (what memzones need). */
-export interface AllocOptions {
-  align?: number;
-  /** The block must not cross a multiple of `bound` (a power of two, 0: none). */
-  bound?: number;
-  /** Physically contiguous where IOVAs are known. */
-  contig?: boolean;
-  /** Page sizes the block may be in (null: any). */
-  pageSizes?: readonly number[] | null;
-  /** Fall back to other page sizes when none of `pageSizes` fits. */
-  hintOnly?: boolean;
-}
-
-/** Bytes of memory a socket heap keeps when it gives pages back (one 2 MiB page, or that much in smaller pages). */
-const RETAIN_BYTES = 2 * 1024 * 1024;
+import { HeapInfo } from './info.js';
+import { CACHE_MAX_SIZE, EL_HEAP, ELEM_BUSY, ELEM_CACHED, ELEM_FREE, ELEM_PAD, HP_SOCKET, SPAN } from './layout.js';
+import type { LcoreCaches } from './lcore-cache.js';
+import { checkSocket } from './sockets.js';
 
 const facades = new WeakMap<Eal, Heap>();
 
@@ -74,29 +49,16 @@ const facades = new WeakMap<Eal, Heap>();
  * ```
  * @see rte_malloc
  */
-export class Heap {
-  readonly eal: Eal;
-  readonly #core: HeapCore;
+export class Heap extends HeapInfo {
+  /* The fast paths' own copies (as before the chain: private fields of this class). */
   readonly #caches: LcoreCaches;
-  /** Socket heaps in the order SOCKET_ID_ANY tries them. */
-  readonly #socketOrder: number[];
-  readonly #growable: boolean;
-  /** Pages a socket heap keeps when it gives free pages back. */
-  /** The EAL's page sizes, smallest first: the order the heap grows in. */
-  readonly #pageSizes: readonly number[];
   /** The calling thread's lcore id (eal.lcoreCell), read on the fast paths. */
   readonly #lcore: Uint32Array;
 
   private constructor(eal: Eal) {
-    this.eal = eal;
-    const area = eal.area(HEAP_AREA_NAME, heapAreaBytes(MAX_LCORE));
-    this.#core = new HeapCore(eal, Memory.of(eal), area, eal.area(JOURNAL_AREA_NAME, JOURNAL_AREA_BYTES));
-    this.#caches = new LcoreCaches(this.#core, (addr) => this.#freeSlow(addr));
+    super(eal);
+    this.#caches = this.caches;
     this.#lcore = eal.lcoreCell;
-    this.#growable = eal.backend !== 'sab' && !eal.legacyMem;
-    this.#pageSizes = eal.pageSizes;
-    initSocketHeaps(this.#core, this.#caches);
-    this.#socketOrder = socketOrder(this.#core);
   }
 
   /** The heap facade of an EAL handle (one per handle). */
@@ -107,14 +69,6 @@ export class Heap {
       facades.set(eal, heap);
     }
     return heap;
-  }
-
-  /**
-   * Operations of dead processes this handle rolled back when it took a
-   * heap lock over from them (for tests and monitoring).
-   */
-  get recoveries(): number {
-    return this.#core.recoveries;
   }
 
   /* ------------------------------------------------------------------ *
@@ -146,9 +100,9 @@ export class Heap {
     checkSize(size, 'size');
     checkAlign(align);
     if (size === 0) return 0;
-    const p = this.#alloc(size, socket, align, 0, false, null, false);
+    const p = this.alloc(size, socket, align, 0, false, null, false);
     // Blocks parked in lcore caches (this one's and every other's) may be what is missing.
-    if (p === 0 && this.cacheReclaim() > 0) return this.#alloc(size, socket, align, 0, false, null, false);
+    if (p === 0 && this.cacheReclaim() > 0) return this.alloc(size, socket, align, 0, false, null, false);
     return p;
   }
 
@@ -170,7 +124,7 @@ export class Heap {
   #zero(addr: number, len: number): void {
     const li = (addr / SPAN) | 0;
     const off = addr - li * SPAN;
-    this.#core.lists[li]!.u8.fill(0, off, off + len);
+    this.core.lists[li]!.u8.fill(0, off, off + len);
   }
 
   /**
@@ -185,8 +139,8 @@ export class Heap {
     if (addr === 0) return this.malloc(size, align, socket);
     checkSize(size, 'size');
     checkAlign(align);
-    checkSocket(this.#core, socket);
-    const core = this.#core;
+    checkSocket(this.core, socket);
+    const core = this.core;
     const e = elemOf(core, addr, 'realloc');
     const h = core.u32(e, EL_HEAP);
     const want = alignCeil(Math.max(size, 1), 64);
@@ -214,8 +168,8 @@ export class Heap {
     const sl = (src / SPAN) | 0;
     const dl = (dst / SPAN) | 0;
     const so = src - sl * SPAN;
-    const d = this.#core.lists[dl]!.u8;
-    d.set(this.#core.lists[sl]!.u8.subarray(so, so + len), dst - dl * SPAN);
+    const d = this.core.lists[dl]!.u8;
+    d.set(this.core.lists[sl]!.u8.subarray(so, so + len), dst - dl * SPAN);
   }
 
   /**
@@ -232,31 +186,14 @@ export class Heap {
       const lc = this.#lcore[0]!;
       if (lc < MAX_LCORE && this.#caches.push(lc, addr)) return;
     }
-    this.#freeSlow(addr);
-  }
-
-  // Frees with the heap's lock: merged with free neighbours, whole free
-  // pages past the retained ones given back. @see malloc_heap_free
-  #freeSlow(addr: number): void {
-    const core = this.#core;
-    const e = elemOf(core, addr, 'free');
-    const h = core.u32(e, EL_HEAP);
-    core.lock(h);
-    try {
-      checkBusy(core, e, addr, 'free');
-      const merged = core.free(h, e);
-      if (this.#growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) releasePages(core, h, merged, RETAIN_BYTES);
-      core.commit();
-    } finally {
-      core.unlock(h);
-    }
+    this.freeLocked(addr);
   }
 
   /** Data bytes usable in the block at `addr`. Throws EINVAL for an address not from this heap. @see rte_malloc_validate */
   usableSize(addr: number): number {
-    const e = elemOf(this.#core, addr, 'usableSize');
-    if (this.#core.state(e) !== ELEM_BUSY) throw stateError(this.#core, addr, e, 'usableSize');
-    return this.#core.usable(e);
+    const e = elemOf(this.core, addr, 'usableSize');
+    if (this.core.state(e) !== ELEM_BUSY) throw stateError(this.core, addr, e, 'usableSize');
+    return this.core.usable(e);
   }
 
   /**
@@ -267,7 +204,7 @@ export class Heap {
    * @see rte_malloc_validate
    */
   validate(addr: number): void {
-    const core = this.#core;
+    const core = this.core;
     const e = elemOf(core, addr, 'validate');
     const h = core.u32(e, EL_HEAP);
     core.lock(h);
@@ -312,162 +249,6 @@ export class Heap {
   }
 
   /* ------------------------------------------------------------------ *
-   * Placement, growing and shrinking
-   * ------------------------------------------------------------------ */
-
-  /**
-   * Allocates on `socket` with placement options (memzones use this).
-   * Returns the data address or 0. Throws EINVAL for a socket without heap.
-   *
-   * @see malloc_heap_alloc
-   */
-  allocOnSocket(size: number, socket: number, opts: AllocOptions = {}): number {
-    return this.allocPlaced(size, socket, opts.align ?? 0, opts.bound ?? 0, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
-  }
-
-  /** {@link Heap.allocOnSocket} with positional options: no options object on the memzone reserve path. */
-  allocPlaced(size: number, socket: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    checkSize(size, 'size');
-    return this.#alloc(size, socket, align, bound, contig, pageSizes, hintOnly);
-  }
-
-  // Positional arguments: the malloc path allocates no JS objects.
-  #alloc(size: number, socket: number, alignArg: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    const align = alignArg <= 64 ? 64 : alignCeil(alignArg, 64);
-    const want = alignCeil(size, 64);
-    if (want === 0 || want >= SPAN || align > SPAN) return 0;
-    if (socket !== SOCKET_ID_ANY) return this.#allocOnHeap(checkSocket(this.#core, socket), want, align, bound, contig, pageSizes, hintOnly);
-    // The calling lcore's socket first, then the others.
-    const own = this.eal.socketId();
-    const first = own === SOCKET_ID_ANY ? this.#socketOrder[0]! : heapOfSocket(this.#core, own);
-    if (first >= 0) {
-      const p = this.#allocOnHeap(first, want, align, bound, contig, pageSizes, hintOnly);
-      if (p !== 0) return p;
-    }
-    for (let i = 0; i < this.#socketOrder.length; i++) {
-      const h = this.#socketOrder[i]!;
-      if (h === first) continue;
-      const p = this.#allocOnHeap(h, want, align, bound, contig, pageSizes, hintOnly);
-      if (p !== 0) return p;
-    }
-    return 0;
-  }
-
-  // One heap's try, growing a socket heap by pages when nothing fits. @see heap_alloc_on_socket
-  #allocOnHeap(h: number, size: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    const core = this.#core;
-    core.lock(h);
-    try {
-      let p = heapAlloc(core, h, size, align, bound, contig, pageSizes, hintOnly);
-      if (p === 0 && this.#growable && core.hU32(h, HP_KIND) === HEAP_KIND_SOCKET) p = this.#grow(h, size, align, bound, contig, pageSizes, hintOnly);
-      core.commit();
-      return p;
-    } finally {
-      core.unlock(h);
-    }
-  }
-
-  // Grows heap `h` by pages as DPDK does: of the sizes asked for, smallest
-  // first; then, when any size will do (no sizes asked, or a hint only), of
-  // the other sizes, smallest first. @see alloc_more_mem_on_socket
-  #grow(h: number, size: number, align: number, bound: number, contig: boolean, pageSizes: readonly number[] | null, hintOnly: boolean): number {
-    const sizes = this.#pageSizes;
-    if (pageSizes !== null) {
-      for (let i = 0; i < sizes.length; i++) {
-        if (!pageSizes.includes(sizes[i]!)) continue;
-        const p = grow(this.#core, h, size, align, bound, contig, sizes[i]!, pageSizes);
-        if (p !== 0) return p;
-      }
-      if (!hintOnly) return 0;
-    }
-    for (let i = 0; i < sizes.length; i++) {
-      if (pageSizes !== null && pageSizes.includes(sizes[i]!)) continue;
-      const p = grow(this.#core, h, size, align, bound, contig, sizes[i]!, null);
-      if (p !== 0) return p;
-    }
-    return 0;
-  }
-
-  /**
-   * Gives every whole free page beyond the memory reserved at init back to
-   * the OS (every lcore cache gives its blocks back first). Returns the bytes
-   * released. @see malloc_trim
-   */
-  trim(): number {
-    this.cacheReclaim();
-    if (!this.#growable) return 0;
-    let released = 0;
-    for (const h of this.#socketOrder) {
-      this.#core.lock(h);
-      try {
-        released += trimHeap(this.#core, h);
-      } finally {
-        this.#core.unlock(h);
-      }
-    }
-    return released;
-  }
-
-  /**
-   * Allocates the largest block the heap on `socket` can give (aligned,
-   * optionally IOVA-contiguous, in accepted page sizes). Returns
-   * `{ addr, len }` or null. @see malloc_heap_alloc_biggest
-   */
-  allocBiggest(socket: number, opts: AllocOptions = {}): { addr: number; len: number } | null {
-    const align = Math.max(64, alignCeil(opts.align ?? 0, 64));
-    const heaps = socket === SOCKET_ID_ANY ? this.#socketOrder : [checkSocket(this.#core, socket)];
-    const core = this.#core;
-    for (const h of heaps) {
-      core.lock(h);
-      try {
-        const { elem, size } = findBiggest(core, h, align, opts.contig === true, opts.pageSizes ?? null, opts.hintOnly === true);
-        if (elem === 0 || size === 0) continue;
-        const addr = core.alloc(h, elem, size, align, 0, opts.contig === true);
-        core.commit();
-        return { addr, len: size };
-      } finally {
-        core.unlock(h);
-      }
-    }
-    return null;
-  }
-
-  /* ------------------------------------------------------------------ *
-   * Heaps, sockets, stats (stats.ts)
-   * ------------------------------------------------------------------ */
-
-  /** Statistics of the heap on `socket` (a NUMA socket or an external heap's socket id). @see rte_malloc_get_socket_stats */
-  socketStats(socket: number): SocketStats {
-    const h = checkSocket(this.#core, socket === SOCKET_ID_ANY ? Number.NaN : socket);
-    return heapStats(this.#core, this.#caches, h);
-  }
-
-  /** Every heap's statistics, as DPDK prints them. @see rte_malloc_dump_stats */
-  dumpStats(): string {
-    return dumpStats(this.#core, this.#caches);
-  }
-
-  /**
-   * Walks every heap and throws EINVAL at the first inconsistency: element
-   * links, headers, sizes against the heap total, free lists against element
-   * states, two free neighbours left unmerged.
-   */
-  audit(): void {
-    audit(this.#core);
-  }
-
-  /** The socket of the heap holding block `addr`. */
-  socketOf(addr: number): number {
-    const e = elemOf(this.#core, addr, 'socketOf');
-    return socketOfHeap(this.#core, this.#core.u32(e, EL_HEAP));
-  }
-
-  /** Page size of the memory holding `addr`. */
-  pageSizeOf(addr: number): number {
-    return this.#core.listOf(addr)?.pageSize ?? 0;
-  }
-
-  /* ------------------------------------------------------------------ *
    * External heaps (external.ts)
    * ------------------------------------------------------------------ */
 
@@ -477,12 +258,12 @@ export class Heap {
    * MAX_HEAPS heaps exist. @see rte_malloc_heap_create
    */
   createHeap(name: string): number {
-    return external.createHeap(this.#core, name);
+    return external.createHeap(this.core, name);
   }
 
   /** The socket id of heap `name`. Throws ENOENT when there is none. @see rte_malloc_heap_get_socket */
   heapSocket(name: string): number {
-    return external.heapSocket(this.#core, name);
+    return external.heapSocket(this.core, name);
   }
 
   /**
@@ -493,12 +274,12 @@ export class Heap {
    * @see rte_malloc_heap_memory_add
    */
   addMemory(heapName: string, buffer: SharedArrayBuffer, pageSize = 4096): void {
-    external.addMemory(this.#core, heapName, buffer, pageSize);
+    external.addMemory(this.core, heapName, buffer, pageSize);
   }
 
   /** Attaches, in this thread, a buffer another thread added to external heap `heapName`. @see rte_malloc_heap_memory_attach */
   attachMemory(heapName: string, buffer: SharedArrayBuffer): void {
-    external.attachMemory(this.#core, heapName, buffer);
+    external.attachMemory(this.core, heapName, buffer);
   }
 
   /**
@@ -507,7 +288,7 @@ export class Heap {
    * @see rte_malloc_heap_memory_remove
    */
   removeMemory(heapName: string, buffer: SharedArrayBuffer): void {
-    external.removeMemory(this.#core, heapName, buffer);
+    external.removeMemory(this.core, heapName, buffer);
   }
 
   /**
@@ -527,7 +308,7 @@ export class Heap {
    * @see rte_extmem_register, rte_malloc_heap_memory_add
    */
   addMemoryShared(heapName: string, name: string, len: number, pageSize = 4096): number {
-    return external.addMemoryShared(this.#core, heapName, name, len, pageSize);
+    return external.addMemoryShared(this.core, heapName, name, len, pageSize);
   }
 
   /**
@@ -538,22 +319,22 @@ export class Heap {
    * @see rte_malloc_heap_memory_attach
    */
   attachMemoryShared(heapName: string, name: string): void {
-    external.attachMemoryShared(this.#core, heapName, name);
+    external.attachMemoryShared(this.core, heapName, name);
   }
 
   /** Unmaps shared memory `name` of `heapName` in this thread only; ENOENT when not attached. @see rte_malloc_heap_memory_detach */
   detachMemoryShared(heapName: string, name: string): void {
-    external.detachMemoryShared(this.#core, heapName, name);
+    external.detachMemoryShared(this.core, heapName, name);
   }
 
   /** Removes shared memory `name` from `heapName`: EBUSY while a block in it is allocated. @see rte_malloc_heap_memory_remove */
   removeMemoryShared(heapName: string, name: string): void {
-    external.removeMemoryShared(this.#core, heapName, name);
+    external.removeMemoryShared(this.core, heapName, name);
   }
 
   /** Destroys empty external heap `name`. Throws EBUSY while it has memory. @see rte_malloc_heap_destroy */
   destroyHeap(name: string): void {
-    external.destroyHeap(this.#core, name);
+    external.destroyHeap(this.core, name);
   }
 
   /** Internal: the element state constants for tests and dumps. */

@@ -7,7 +7,9 @@
  * @packageDocumentation
  */
 export * from '@rtemem/memseg';
-export { Heap, type SocketStats, type AllocOptions } from './heap.js';
+export { Heap } from './heap.js';
+export type { AllocOptions } from './placement.js';
+export type { SocketStats } from './stats.js';
 export { MAX_HEAPS, NUM_FREELISTS, EXTERNAL_HEAP_MIN_SOCKET_ID, HEAP_NAME_MAX_LEN, CACHE_MAX_SIZE, ELEM_HEADER_LEN } from './layout.js';
 export { freeListIndex } from './elem.js';
 export { setHeapFaultHook } from './journal.js';

@@ -2,7 +2,7 @@
  * A pool's life in shared memory: writing a new header zone MP_<name>,
  * recognising one, finding pools (by name, by header address, all of them)
  * through the per-EAL table of handles (one handle per pool per EAL
- * handle), and freeing one. Mempool's statics and free() are its facade.
+ * handle), and freeing one. MempoolSetup (setup.ts) is its facade.
  *
  * @see rte_mempool_create_empty, rte_mempool_create, rte_mempool_lookup, rte_mempool_walk, rte_mempool_free in DPDK rte_mempool.c
  */
@@ -47,7 +47,8 @@ import {
   OBJ_TRAILER_DEBUG,
   STATS_BYTES,
 } from './layout.js';
-import type { Mempool, MempoolCreateOptions } from './mempool.js';
+import type { Mempool } from './mempool.js';
+import type { MempoolCreateOptions } from './setup.js';
 import type { MempoolOps } from './ops.js';
 import { freeChunks } from './populate.js';
 

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 export * from '@rtemem/ring';
-export { Mempool, type MempoolCreateOptions } from './mempool.js';
+export { Mempool } from './mempool.js';
+export type { MempoolCreateOptions } from './setup.js';
 export { MempoolCache } from './cache.js';
 export type { MempoolStats, MempoolLcoreStats } from './stats.js';
 export {

@@ -95,6 +95,15 @@ export function findOps(name: string): MempoolOps | undefined {
   return registry.get(name);
 }
 
+/** The driver `name` that pool `pool` records, as registered in this thread; ENOENT when it is not. */
+export function resolveOps(name: string, pool: string): MempoolOps {
+  const ops = findOps(name);
+  if (ops === undefined) {
+    throw new RteError('ENOENT', `mempool ${pool} uses driver ${JSON.stringify(name)}, which is not registered in this thread: call registerOps() here too`);
+  }
+  return ops;
+}
+
 /**
  * The driver a pool created with `flags` gets unless told otherwise:
  * ring_mp_mc, or ring_sp_* / ring_*_sc for SP_PUT / SC_GET, on the ring

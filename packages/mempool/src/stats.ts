@@ -158,6 +158,11 @@ export class StatsCounter {
   }
 }
 
+/** The driver as a pool's data path calls it: `ops` itself, or counted when the pool has statistics. */
+export function countedOps(ops: MempoolOps, st: StatsCounter | null): MempoolOps {
+  return st === null ? ops : countingOps(ops, st);
+}
+
 /**
  * `ops` with its enqueues and dequeues counted as the common pool's
  * (put_common_pool_*, get_common_pool_*); everything else is `ops`' own.
