@@ -8,5 +8,7 @@
  * @packageDocumentation
  */
 export * from '@rtemem/mbuf';
-export { Port, MAX_QUEUES, type PortOptions, type PortStats, type PortQueueStats } from './port.js';
+export { Port } from './port.js';
+export { MAX_QUEUES, type PortOptions } from './options.js';
+export type { PortStats, PortQueueStats } from './stats.js';
 export { MAX_PORTS } from './layout.js';

@@ -24,6 +24,7 @@
  *
  * @see struct rte_eth_dev_data, struct rte_eth_stats in DPDK
  */
+import { pktAreaSize } from '@rtemem/mbuf';
 
 export const PORTS_AREA_NAME = 'ports';
 /** Ports per EAL. @see RTE_MAX_ETHPORTS */
@@ -92,6 +93,16 @@ export function txBlock(nbRxq: number, q: number): number {
 /** Bytes rounded up to a cache line. */
 export function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
+}
+
+/** Byte offset in the memzone of RX queue `q`'s descriptor area. */
+export function rxAreaOf(nbRxq: number, nbTxq: number, nbRxDesc: number, q: number): number {
+  return align64(P_QUEUES + (nbRxq + nbTxq) * QB_BYTES_TOTAL) + q * align64(pktAreaSize(nbRxDesc));
+}
+
+/** Byte offset in the memzone of TX queue `q`'s descriptor area (after every RX queue's). */
+export function txAreaOf(nbRxq: number, nbTxq: number, nbRxDesc: number, nbTxDesc: number, q: number): number {
+  return rxAreaOf(nbRxq, nbTxq, nbRxDesc, nbRxq) + q * align64(pktAreaSize(nbTxDesc));
 }
 
 /*
