@@ -26,7 +26,7 @@ export { LIST_SPAN, LIST_SPAN_LOG2, LIST_OFFSET_MASK, MAX_LISTS, ML_F_EXTERNAL, 
 export { EXTMEM_NAME_MAX } from './extmem-shared.js';
 export { segState, segIova, segIovaWords, kernelNodeOf } from './memseg-list.js';
 export { MemsegListMap } from './memseg-list.js';
-export { ConfigRegion, type ListDescriptor } from './config.js';
+export { ConfigRegion, type ListDescriptor, type PageSizeEntry } from './config.js';
 export { SharedViews } from './views.js';
 export { ListCursor, listIndexOf, listOffsetOf, type ListSource } from './cursor.js';
 export { lockAcquire, lockRelease, lockTry, lockOwner, type LockOwner } from './lock.js';
