@@ -38,7 +38,7 @@ export interface ZcData {
  * Peek and zero copy: the second class of the chain that makes {@link Ring}.
  */
 export class RingPeek extends RingBase {
-  /* The peek and zero-copy paths' own copy of the core (a private field, as in Ring). */
+  /* The peek and zero-copy paths' own reference to the core (a private field, as in Ring). */
   readonly #r: RingCore;
   // Counter at which this handle's started enqueue / dequeue begins.
   #peekProdHead = 0;

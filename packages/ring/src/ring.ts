@@ -49,7 +49,8 @@ import { stDequeue, stDequeueOne, stEnqueue, stEnqueueOne } from './sync/st.js';
  * @see rte_ring
  */
 export class Ring extends RingPeek {
-  /* The data path's own copy of the core (one load fewer per call than through the base's). */
+  /* The data path's own reference to the core: a private field of the class that is made, as
+   * before the split, so the hot methods read nothing through the base classes. */
   readonly #r: RingCore;
 
   private constructor(buffer: SharedArrayBuffer, byteOffset: number, mz: Memzone | null, eal: Eal | null) {
@@ -64,7 +65,6 @@ export class Ring extends RingPeek {
   /* ------------------------------------------------------------------ *
    * Numbers (esize 8)
    * ------------------------------------------------------------------ */
-
 
   #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number, freeSpace?: Uint32Array): number {
     checkNumbers(this.#r, objs, n);
