@@ -8,8 +8,8 @@
  * @packageDocumentation
  */
 export * from '@rtemem/memzone';
+export { Ring } from './ring.js';
 export {
-  Ring,
   RING_F_SP_ENQ,
   RING_F_SC_DEQ,
   RING_F_EXACT_SZ,
@@ -20,8 +20,8 @@ export {
   RING_SZ_MASK,
   RING_MZ_PREFIX,
   RING_NAMESIZE,
-  isOutput,
-  type ZcData,
-} from './ring.js';
+} from './geometry.js';
+export { isOutput } from './check.js';
+export type { ZcData } from './peek.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';
 export { ringFlagNames, ringSyncNames } from './names.js';

@@ -13,7 +13,7 @@ import {
   RING_F_MP_RTS_ENQ,
   RING_F_SC_DEQ,
   RING_F_SP_ENQ,
-} from './ring.js';
+} from './geometry.js';
 
 const FLAG_NAMES: readonly (readonly [number, string])[] = [
   [RING_F_SP_ENQ, 'SP_ENQ'],

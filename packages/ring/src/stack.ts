@@ -15,7 +15,7 @@
  */
 import { alignCeil, CACHE_LINE_SIZE, type Eal, hex, lockAcquire, lockRelease, MAX_LCORE, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
 import { type Memzone, Memzones } from '@rtemem/memzone';
-import { isOutput } from './ring.js';
+import { isOutput } from './check.js';
 import {
   NODE_NEXT,
   NODE_OBJ,
