@@ -8,9 +8,9 @@ import { ringWat } from './ring.wat.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The layout constants of src/layout.ts, by name (its plain `export const X = n;` lines). */
+/** The layout constants of @rtemem/ring's src/layout.ts (the one layout of both implementations), by name (its plain `export const X = n;` lines). */
 export function layoutConstants() {
-  const text = readFileSync(join(root, 'src', 'layout.ts'), 'utf8');
+  const text = readFileSync(join(root, '..', 'ring', 'src', 'layout.ts'), 'utf8');
   const out = {};
   for (const m of text.matchAll(/^export const (\w+) = (0x[0-9a-f]+|\d+);/gim)) out[m[1]] = Number(m[2]);
   return out;

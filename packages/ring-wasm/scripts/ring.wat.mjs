@@ -1,7 +1,7 @@
 /**
  * The WebAssembly side of @rtemem/ring-wasm, as WebAssembly text: head and
  * tail moves of every sync mode and the single-object operations, on the
- * shared layout of @rtemem/ring (offsets from src/layout.ts). Every
+ * shared layout of @rtemem/ring (offsets from packages/ring/src/layout.ts). Every
  * function takes `r`, the ring's byte offset in the imported memory.
  *
  * `release` is how a tail is published: a plain store on x86 (TSO makes

@@ -18,7 +18,7 @@ import {
   SYNC_MT_HTS,
   SYNC_MT_RTS,
   SYNC_ST,
-} from './layout.js';
+} from './shared.js';
 
 type Move = (r: number, n: number, fixed: number) => number;
 type End = (r: number, idx: number, m: number) => void;

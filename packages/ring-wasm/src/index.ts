@@ -23,5 +23,6 @@ export {
   RING_NAMESIZE,
   isOutput,
   type ZcData,
+  type HeadTail,
 } from '@rtemem/ring';
 export { STRICT as WASM_RING_STRICT } from './module.js';

@@ -10,24 +10,25 @@
  * rte_ring.c (rte_ring_reset, rte_ring_dump), rte_ring_rts.h (htd_max) in DPDK
  */
 import { type Eal, type Memzone, RteError, type WasmMemory } from '@rtemem/memzone';
-import { SYNC_NAMES } from './check.js';
 import { WasmCore } from './core.js';
+import { viewsOf } from './memory.js';
+import { ringExports } from './module.js';
 import {
+  dumpText,
+  type HeadTail,
   HT_HEAD,
   HT_INFLIGHT,
   HT_TAIL,
+  readName,
+  recoverRing,
   RING_CONS,
   RING_HDR_CONS_HTD,
   RING_HDR_FLAGS,
   RING_HDR_GEN,
-  RING_HDR_NAME,
   RING_HDR_PROD_HTD,
-  RING_NAME_LEN,
   RING_PROD,
   SYNC_MT_RTS,
-} from './layout.js';
-import { viewsOf } from './memory.js';
-import { ringExports } from './module.js';
+} from './shared.js';
 
 /**
  * A ring's properties, counts, dump and recovery: the first class of the
@@ -57,10 +58,7 @@ export class WasmRingInfo {
    * ------------------------------------------------------------------ */
 
   get name(): string {
-    const r = this.core;
-    const bytes = new Uint8Array(this.#sab, r.base + RING_HDR_NAME, RING_NAME_LEN);
-    const end = bytes.indexOf(0);
-    return Buffer.from(bytes.subarray(0, end < 0 ? RING_NAME_LEN : end)).toString('utf8');
+    return readName(this.#sab, this.core.base);
   }
 
   /** @see rte_ring_get_size */
@@ -157,7 +155,7 @@ export class WasmRingInfo {
   }
 
   /** Head, tail and in-flight count of both sides, as unsigned 32-bit counters. */
-  headTail(): { prodHead: number; prodTail: number; consHead: number; consTail: number; prodInFlight: number; consInFlight: number } {
+  headTail(): HeadTail {
     const r = this.core;
     const u = (side: number, f: number) => Atomics.load(r.i32, this.#word(side, f)) >>> 0;
     return {
@@ -172,51 +170,20 @@ export class WasmRingInfo {
 
   /** The ring's state in DPDK's dump format (the same text as Ring.dump). @see rte_ring_dump */
   dump(): string {
-    const r = this.core;
-    const ht = this.headTail();
-    const lines = [
-      `ring <${this.name}>@${r.base}`,
-      `  flags=${this.flags.toString(16)}`,
-      `  size=${r.size}`,
-      `  capacity=${r.capacity}`,
-      `  esize=${r.esize}`,
-      `  prod sync=${SYNC_NAMES[r.prodSync]} cons sync=${SYNC_NAMES[r.consSync]}`,
-      `  ct=${ht.consTail}`,
-      `  ch=${ht.consHead}`,
-      `  pt=${ht.prodTail}`,
-      `  ph=${ht.prodHead}`,
-      `  used=${this.count()}`,
-      `  avail=${this.freeCount()}`,
-    ];
-    if (r.prodSync === SYNC_MT_RTS || r.consSync === SYNC_MT_RTS) lines.push(`  prod in flight=${ht.prodInFlight} cons in flight=${ht.consInFlight}`);
-    const pending = (ht.prodHead - ht.prodTail) >>> 0;
-    const cpending = (ht.consHead - ht.consTail) >>> 0;
-    if (pending !== 0) lines.push(`  producer: ${pending} slots claimed but not yet published (head ahead of tail)`);
-    if (cpending !== 0) lines.push(`  consumer: ${cpending} slots claimed but not yet released (head ahead of tail)`);
-    return lines.join('\n');
+    return dumpText(this, this.core);
   }
 
   /** Recovery after a thread died between claiming and finishing; as Ring.recover. Not thread-safe. */
   recover(poison = Number.NaN): { published: number; released: number } {
-    const r = this.core;
-    const i32 = r.i32;
-    const ph = Atomics.load(i32, this.#word(RING_PROD, HT_HEAD));
-    const pt = Atomics.load(i32, this.#word(RING_PROD, HT_TAIL));
-    const published = (ph - pt) >>> 0;
-    for (let k = 0; k < published; k++) {
-      const slot = (pt + k) & r.mask;
-      if (r.esize === 8) r.f64[r.slotF64 + slot] = poison;
-      else r.u32.fill(0xffffffff, r.slotU32 + slot * r.words, r.slotU32 + (slot + 1) * r.words);
-    }
-    Atomics.store(i32, this.#word(RING_PROD, HT_TAIL), ph);
-    Atomics.store(i32, this.#word(RING_PROD, HT_INFLIGHT), 0);
-    const ch = Atomics.load(i32, this.#word(RING_CONS, HT_HEAD));
-    const released = (ch - Atomics.load(i32, this.#word(RING_CONS, HT_TAIL))) >>> 0;
-    Atomics.store(i32, this.#word(RING_CONS, HT_TAIL), ch);
-    Atomics.store(i32, this.#word(RING_CONS, HT_INFLIGHT), 0);
-    r.peekProd = -1;
-    r.peekCons = -1;
-    return { published, released };
+    const words = {
+      ph: this.#word(RING_PROD, HT_HEAD),
+      pt: this.#word(RING_PROD, HT_TAIL),
+      pInf: this.#word(RING_PROD, HT_INFLIGHT),
+      ch: this.#word(RING_CONS, HT_HEAD),
+      ct: this.#word(RING_CONS, HT_TAIL),
+      cInf: this.#word(RING_CONS, HT_INFLIGHT),
+    };
+    return recoverRing(this.core, words, poison);
   }
 
   /** Byte offset of this ring in its buffer. */

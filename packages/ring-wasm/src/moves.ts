@@ -10,9 +10,8 @@
  * rte_ring_generic_pvt.h, rte_ring_rts_elem_pvt.h, rte_ring_hts_elem_pvt.h in DPDK
  */
 import { RteError } from '@rtemem/memzone';
-import { isOutput } from '@rtemem/ring';
-import { describe, SYNC_NAMES, unfinished } from './check.js';
-import { SYNC_MT_HTS, SYNC_MT_RTS } from './layout.js';
+import { unfinished } from './check.js';
+import { SYNC_MT_HTS, SYNC_MT_RTS, SYNC_NAMES } from './shared.js';
 import { WasmRingSetup } from './setup.js';
 
 /**
@@ -70,41 +69,5 @@ export class WasmRingMoves extends WasmRingSetup {
       throw new RteError('EINVAL', `${what} on a ring created with ${SYNC_NAMES[ringSync]} sync would corrupt it: use the generic calls`);
     }
     return want;
-  }
-
-  /* ------------------------------------------------------------------ *
-   * Checks of the arrays: numbers (esize 8) and 32-bit words
-   * ------------------------------------------------------------------ */
-
-  /** Checks a ring of numbers and `n` against the array to enqueue. @internal */
-  protected checkNumbers(objs: ArrayLike<number>, n: number): void {
-    if (this.core.esize !== 8) throw new RteError('EINVAL', `this ring holds ${this.core.esize}-byte elements: use the *Elem calls`);
-    if (!((n | 0) === n && n >= 0 && n <= objs.length)) {
-      throw new RteError('EINVAL', `n must be a whole number from 0 to the array's length (${objs.length}), not ${String(n)}`);
-    }
-  }
-
-  /** Checks a ring of numbers, the output array and `n`. @internal */
-  protected checkOut(out: number[] | Float64Array, n: number): void {
-    if (this.core.esize !== 8) throw new RteError('EINVAL', `this ring holds ${this.core.esize}-byte elements: use the *Elem calls`);
-    if (!isOutput(out)) throw new RteError('EINVAL', `the output must be a number[] or a Float64Array, not ${describe(out)}`);
-    if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) {
-      throw new RteError('EINVAL', `n must be a whole number of elements that fit the output (${out.length}), not ${String(n)}`);
-    }
-  }
-
-  /** Throws what made the last copy into the slots fail (its slots went in as NaN). @internal */
-  protected copyFailed(): never {
-    const e = this.core.copyError;
-    this.core.copyError = null;
-    throw new RteError('EINVAL', `an object to enqueue is not a number (${e instanceof Error ? e.message : String(e)}): its slots went in as NaN`);
-  }
-
-  /** Checks the word array of an element call and `n` against it. @internal */
-  protected checkWords(buf: Uint32Array, n: number): void {
-    if (!(buf instanceof Uint32Array)) throw new RteError('EINVAL', 'element calls move 32-bit words: pass a Uint32Array');
-    if (!((n | 0) === n && n >= 0 && n * this.core.words <= buf.length)) {
-      throw new RteError('EINVAL', `n must be a whole number of ${this.core.esize}-byte elements that fit the array (${buf.length} words), not ${String(n)}`);
-    }
   }
 }

@@ -9,9 +9,21 @@
  */
 import { RteError } from '@rtemem/memzone';
 import type { ZcData } from '@rtemem/ring';
-import { checkOutValue, checkZc, SYNC_NAMES } from './check.js';
-import { getNumbers, getWords, putNumbers, putWords } from './copy.js';
-import { SYNC_MT_HTS, SYNC_ST } from './layout.js';
+import {
+  checkNumbers,
+  checkOut,
+  checkOutValue,
+  checkWords,
+  checkZc,
+  copyFailed,
+  getNumbers,
+  getWords,
+  putNumbers,
+  putWords,
+  SYNC_MT_HTS,
+  SYNC_NAMES,
+  SYNC_ST,
+} from './shared.js';
 import { WasmRingMoves } from './moves.js';
 
 /**
@@ -96,12 +108,12 @@ export class WasmRingPeek extends WasmRingMoves {
       return;
     }
     if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueFinish without an enqueue start');
-    this.checkNumbers(objs, n);
+    checkNumbers(this.core, objs, n);
     const idx = this.#checkFinishProd(n, 'enqueueFinish');
     putNumbers(r, idx, objs, n);
     r.x.finish_prod(r.woff, n);
     r.peekProd = -1;
-    if (r.copyError !== null) this.copyFailed();
+    if (r.copyError !== null) copyFailed(this.core);
   }
 
   /** @see rte_ring_enqueue_elem_finish */
@@ -109,7 +121,7 @@ export class WasmRingPeek extends WasmRingMoves {
     const r = this.core;
     if (r.peekProd < 0 && n === 0) return;
     if (r.peekProd < 0) throw new RteError('EINVAL', 'enqueueElemFinish without an enqueue start');
-    this.checkWords(src, n);
+    checkWords(this.core, src, n);
     const idx = this.#checkFinishProd(n, 'enqueueElemFinish');
     putWords(r, idx, src, n);
     r.x.finish_prod(r.woff, n);
@@ -118,7 +130,7 @@ export class WasmRingPeek extends WasmRingMoves {
 
   /** @see rte_ring_dequeue_bulk_start */
   dequeueBulkStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
-    this.checkOut(out, n);
+    checkOut(this.core, out, n);
     const m = this.#startCons(n, true, 'dequeueBulkStart', available);
     if (m !== 0) getNumbers(this.core, this.#peekConsIdx, out, m);
     return m;
@@ -126,7 +138,7 @@ export class WasmRingPeek extends WasmRingMoves {
 
   /** @see rte_ring_dequeue_burst_start */
   dequeueBurstStart(out: number[] | Float64Array, n: number, available?: Uint32Array): number {
-    this.checkOut(out, n);
+    checkOut(this.core, out, n);
     const m = this.#startCons(n, false, 'dequeueBurstStart', available);
     if (m !== 0) getNumbers(this.core, this.#peekConsIdx, out, m);
     return m;
@@ -134,7 +146,7 @@ export class WasmRingPeek extends WasmRingMoves {
 
   /** @see rte_ring_dequeue_bulk_elem_start */
   dequeueBulkElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
-    this.checkWords(dst, n);
+    checkWords(this.core, dst, n);
     const m = this.#startCons(n, true, 'dequeueBulkElemStart', available);
     if (m !== 0) getWords(this.core, this.#peekConsIdx, dst, m);
     return m;
@@ -142,7 +154,7 @@ export class WasmRingPeek extends WasmRingMoves {
 
   /** @see rte_ring_dequeue_burst_elem_start */
   dequeueBurstElemStart(dst: Uint32Array, n: number, available?: Uint32Array): number {
-    this.checkWords(dst, n);
+    checkWords(this.core, dst, n);
     const m = this.#startCons(n, false, 'dequeueBurstElemStart', available);
     if (m !== 0) getWords(this.core, this.#peekConsIdx, dst, m);
     return m;

@@ -17,7 +17,7 @@
  * ```
  * info.ts   WasmRingInfo   properties, counts, htd_max, reset, dump, recover
  * setup.ts  WasmRingSetup  memsize / init / attach / create / lookup / free
- * moves.ts  WasmRingMoves  head/tail moves in the sync mode or a forced one, array checks
+ * moves.ts  WasmRingMoves  head/tail moves in the sync mode or a forced one
  * peek.ts   WasmRingPeek   peek and zero copy (SP/SC and HTS), slots
  * ring.ts   WasmRing       enqueue / dequeue: single, bulk, burst, forced MP/SP/MC/SC, *Elem
  * ```
@@ -26,19 +26,18 @@
  * private field of their own (`#r`): single objects and Float64Array
  * bulk/burst call the instance directly, with no call between them and it
  * (see "Between the two only 32-bit integers cross" in the README). The
- * thread's view of a ring is in core.ts, the copies in copy.ts, the
- * instance in module.ts, every offset in layout.ts, argument checks in
- * check.ts and geometry.ts, where a ring lives in memory.ts.
+ * thread's view of a ring is in core.ts, the
+ * instance in module.ts; the layout, geometry, argument checks and copies
+ * are @rtemem/ring's (shared.ts); where a ring lives in memory.ts.
  *
  * @see lib/ring/rte_ring.c, rte_ring.h, rte_ring_elem.h in DPDK
  */
 import { type Eal, ENOBUFS, type Memzone, RteError, type WasmMemory } from '@rtemem/memzone';
-import { checkOutValue, unfinished } from './check.js';
-import { getNumbers, getWords, putNumbers, putWords } from './copy.js';
+import { unfinished } from './check.js';
 import type { WasmCore } from './core.js';
-import { SYNC_MT, SYNC_ST } from './layout.js';
 import { WasmRingPeek } from './peek.js';
 import { setRingMaker } from './setup.js';
+import { checkNumbers, checkOut, checkOutValue, checkWords, copyFailed, getNumbers, getWords, putNumbers, putWords, SYNC_MT, SYNC_ST } from './shared.js';
 
 /**
  * A handle on a ring in shared memory, run by WebAssembly. Same API,
@@ -74,7 +73,7 @@ export class WasmRing extends WasmRingPeek {
    * ------------------------------------------------------------------ */
 
   #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number, freeSpace?: Uint32Array): number {
-    this.checkNumbers(objs, n);
+    checkNumbers(this.core, objs, n);
     if (freeSpace !== undefined) checkOutValue(freeSpace);
     else if (n === 0) return 0;
     const r = this.#r;
@@ -84,12 +83,12 @@ export class WasmRing extends WasmRingPeek {
     const idx = r.idx;
     putNumbers(r, idx, objs, m);
     this.endProd(sync, idx, m);
-    if (r.copyError !== null) this.copyFailed();
+    if (r.copyError !== null) copyFailed(this.core);
     return m;
   }
 
   #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number, available?: Uint32Array): number {
-    this.checkOut(out, n);
+    checkOut(this.core, out, n);
     if (available !== undefined) checkOutValue(available);
     else if (n === 0) return 0;
     const r = this.#r;
@@ -164,7 +163,7 @@ export class WasmRing extends WasmRingPeek {
 
   #enqueueSlow(obj: number): number {
     const r = this.#r;
-    if (r.esize !== 8) this.checkNumbers([], 0);
+    if (r.esize !== 8) checkNumbers(this.core, [], 0);
     if (typeof obj !== 'number') throw new RteError('EINVAL', `enqueue takes a number, not a ${typeof obj}`);
     const sync = r.prodSync;
     if (this.moveProd(1, true, sync) === 0) return -ENOBUFS;
@@ -195,7 +194,7 @@ export class WasmRing extends WasmRingPeek {
 
   #dequeueSlow(): number | undefined {
     const r = this.#r;
-    if (r.esize !== 8) this.checkNumbers([], 0);
+    if (r.esize !== 8) checkNumbers(this.core, [], 0);
     const sync = r.consSync;
     if (this.moveCons(1, true, sync) === 0) return undefined;
     const idx = r.idx;
@@ -277,7 +276,7 @@ export class WasmRing extends WasmRingPeek {
    * ------------------------------------------------------------------ */
 
   #enqElem(src: Uint32Array, n: number, fixed: boolean, freeSpace?: Uint32Array): number {
-    this.checkWords(src, n);
+    checkWords(this.core, src, n);
     if (freeSpace !== undefined) checkOutValue(freeSpace);
     else if (n === 0) return 0;
     const r = this.#r;
@@ -292,7 +291,7 @@ export class WasmRing extends WasmRingPeek {
   }
 
   #deqElem(dst: Uint32Array, n: number, fixed: boolean, available?: Uint32Array): number {
-    this.checkWords(dst, n);
+    checkWords(this.core, dst, n);
     if (available !== undefined) checkOutValue(available);
     else if (n === 0) return 0;
     const r = this.#r;

@@ -2,7 +2,7 @@
  * A ring's life as its handle shows it: the memory a ring needs,
  * initialising one in a Memory or finding it there again, creating one in a
  * memzone, looking it up by name, freeing it. The second class of the
- * chain that makes {@link WasmRing} (see ring.ts); geometry.ts checks the
+ * chain that makes {@link WasmRing} (see ring.ts); ring's geometry (shared.ts) checks the
  * arguments and writes the header, memory.ts resolves where a ring lives.
  *
  * @see lib/ring/rte_ring.c (rte_ring_get_memsize_elem, rte_ring_init, rte_ring_create_elem,
@@ -10,10 +10,9 @@
  */
 import { type Eal, type Memzone, Memzones, RteError, SOCKET_ID_ANY, type WasmMemory, wasmMemoryOf } from '@rtemem/memzone';
 import { RING_MZ_PREFIX, RING_NAMESIZE } from '@rtemem/ring';
-import { bytesFor, checkName, geometry, writeHeader } from './geometry.js';
 import { WasmRingInfo } from './info.js';
-import { RING_HDR_MAGIC, RING_HDR_STATE, RING_HEADER_BYTES, RING_MAGIC, RING_STATE_FREED, RING_STATE_LIVE } from './layout.js';
 import { resolveBuffer } from './memory.js';
+import { bytesFor, checkName, checkPlace, geometry, isHeaderPlace, isLiveRing, markFreed, RING_HEADER_BYTES, writeHeader } from './shared.js';
 import type { WasmRing } from './ring.js';
 
 type RingMaker = (sab: SharedArrayBuffer, memory: WasmMemory, wasmOffset: number, byteOffset: number, mz: Memzone | null, eal: Eal | null) => WasmRing;
@@ -54,13 +53,7 @@ export class WasmRingSetup extends WasmRingInfo {
     checkName(name);
     const g = geometry(count, flags, esize);
     const where = resolveBuffer(memory, 'WasmRing.init');
-    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0) {
-      throw new RteError('EINVAL', `ring offset ${String(byteOffset)} must be a non-negative multiple of 64`);
-    }
-    const bytes = bytesFor(g.size, esize);
-    if (byteOffset + bytes > where.sab.byteLength) {
-      throw new RteError('EINVAL', `a ring of ${g.size} x ${esize} bytes needs ${bytes} bytes at offset ${byteOffset}; the buffer has ${where.sab.byteLength}`);
-    }
+    checkPlace(where.sab, byteOffset, esize, g);
     writeHeader(where.sab, byteOffset, name, flags, esize, g);
     return make(where.sab, where.memory, where.offset, byteOffset, null, null);
   }
@@ -69,13 +62,10 @@ export class WasmRingSetup extends WasmRingInfo {
   static attach(memory: WasmMemory | SharedArrayBuffer, byteOffset: number): WasmRing {
     const where = resolveBuffer(memory, 'WasmRing.attach');
     const sab = where.sab;
-    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0 || byteOffset + RING_HEADER_BYTES > sab.byteLength) {
+    if (!isHeaderPlace(sab.byteLength, byteOffset)) {
       throw new RteError('EINVAL', 'WasmRing.attach needs the memory and the 64-byte aligned offset the ring was initialised at');
     }
-    const u32 = new Uint32Array(sab, byteOffset, RING_HEADER_BYTES >> 2);
-    if (Atomics.load(u32, RING_HDR_MAGIC >> 2) !== RING_MAGIC || u32[RING_HDR_STATE >> 2] !== RING_STATE_LIVE) {
-      throw new RteError('EINVAL', `no live ring at offset ${byteOffset} of that memory`);
-    }
+    if (!isLiveRing(new Uint32Array(sab, byteOffset, RING_HEADER_BYTES >> 2), 0)) throw new RteError('EINVAL', `no live ring at offset ${byteOffset} of that memory`);
     return make(sab, where.memory, where.offset, byteOffset, null, null);
   }
 
@@ -113,7 +103,7 @@ export class WasmRingSetup extends WasmRingInfo {
     const list = eal.listOf(mz.addr);
     if (list === undefined) return null;
     const off = mz.addr - list.baseAddr;
-    if (Atomics.load(list.u32, (off + RING_HDR_MAGIC) >> 2) !== RING_MAGIC || list.u32[(off + RING_HDR_STATE) >> 2] !== RING_STATE_LIVE) return null;
+    if (!isLiveRing(list.u32, off)) return null;
     const wm = wasmMemoryOf(list.sab);
     if (wm === undefined) throw new RteError('ENOTSUP', `ring ${name} is in memory that is no WebAssembly memory: use @rtemem/ring's Ring`);
     return make(list.sab, wm.memory, wm.offset, off, mz, eal);
@@ -124,10 +114,7 @@ export class WasmRingSetup extends WasmRingInfo {
     if (this.memzone === null || this.eal === null) {
       throw new RteError('EINVAL', 'this ring was not created with WasmRing.create: free its memory yourself');
     }
-    const r = this.core;
-    const w = r.base >> 2;
-    r.u32[w + (RING_HDR_STATE >> 2)] = RING_STATE_FREED;
-    Atomics.store(r.i32, w + (RING_HDR_MAGIC >> 2), 0);
+    markFreed(this.core.u32, this.core.i32, this.core.base);
     Memzones.of(this.eal).free(this.memzone);
   }
 }

@@ -8,10 +8,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf, describeHugepages, nativeTitle, Peer, skipWithoutNative, uniquePrefix } from '@rtemem/testkit';
-import * as JsLayout from '../../ring/src/layout.js';
+import * as Layout from '../../ring/src/layout.js';
 import { Ring } from '../../ring/src/index.js';
 import { Eal, WasmRing, RING_F_MC_HTS_DEQ, RING_F_MC_RTS_DEQ, RING_F_MP_HTS_ENQ, RING_F_MP_RTS_ENQ, RING_F_SC_DEQ, RING_F_SP_ENQ, wasmMemoryOf, ENOBUFS } from '../src/index.js';
-import * as Layout from '../src/layout.js';
 
 const PEER = new URL('./fixtures/wasm-peer.mjs', import.meta.url);
 const MiB = 1024 * 1024;
@@ -23,13 +22,6 @@ afterEach(async () => {
 });
 
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } } }).WebAssembly;
-
-describe('the layout', () => {
-  it('is @rtemem/ring\'s, constant by constant', () => {
-    const ringOnly = Object.entries(JsLayout).filter(([k]) => !k.startsWith('STK_') && !k.startsWith('STACK_') && !k.startsWith('NODE_'));
-    expect(Object.fromEntries(ringOnly)).toEqual({ ...Layout });
-  });
-});
 
 describe('standalone', () => {
   it('runs on a shared WebAssembly.Memory, and refuses memory it cannot run on', () => {

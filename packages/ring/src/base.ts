@@ -10,21 +10,9 @@
 import { type Eal, RteError, SOCKET_ID_ANY } from '@rtemem/eal-hugepage';
 import { type Memzone, Memzones } from '@rtemem/memzone';
 import { RingCore } from './core.js';
-import { bytesFor, checkName, geometry, RING_MZ_PREFIX, RING_NAMESIZE, SYNC_NAMES, writeHeader } from './geometry.js';
-import {
-  RING_HDR_CONS_HTD,
-  RING_HDR_FLAGS,
-  RING_HDR_MAGIC,
-  RING_HDR_NAME,
-  RING_HDR_PROD_HTD,
-  RING_HDR_STATE,
-  RING_HEADER_BYTES,
-  RING_MAGIC,
-  RING_NAME_LEN,
-  RING_STATE_FREED,
-  RING_STATE_LIVE,
-  SYNC_MT_RTS,
-} from './layout.js';
+import { bytesFor, checkName, checkPlace, geometry, isHeaderPlace, isLiveRing, markFreed, readName, RING_MZ_PREFIX, RING_NAMESIZE, writeHeader } from './geometry.js';
+import { dumpText, type HeadTail, recoverRing } from './inspect.js';
+import { RING_HDR_CONS_HTD, RING_HDR_FLAGS, RING_HDR_PROD_HTD, RING_HEADER_BYTES, SYNC_MT_RTS } from './layout.js';
 import type { Ring } from './ring.js';
 
 type RingMaker = (buffer: SharedArrayBuffer, byteOffset: number, mz: Memzone | null, eal: Eal | null) => Ring;
@@ -78,13 +66,7 @@ export class RingBase {
     checkName(name);
     const g = geometry(count, flags, esize);
     if (!(buffer instanceof SharedArrayBuffer)) throw new RteError('EINVAL', 'a ring lives in a SharedArrayBuffer');
-    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0) {
-      throw new RteError('EINVAL', `ring offset ${String(byteOffset)} must be a non-negative multiple of 64`);
-    }
-    const bytes = bytesFor(g.size, esize);
-    if (byteOffset + bytes > buffer.byteLength) {
-      throw new RteError('EINVAL', `a ring of ${g.size} x ${esize} bytes needs ${bytes} bytes at offset ${byteOffset}; the buffer has ${buffer.byteLength}`);
-    }
+    checkPlace(buffer, byteOffset, esize, g);
     writeHeader(buffer, byteOffset, name, flags, esize, g);
     return makeRing(buffer, byteOffset, null, null);
   }
@@ -94,13 +76,10 @@ export class RingBase {
    * `buffer`. Throws EINVAL when there is no live ring there.
    */
   static attach(buffer: SharedArrayBuffer, byteOffset: number): Ring {
-    if (!(buffer instanceof SharedArrayBuffer) || !Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 64 !== 0 || byteOffset + RING_HEADER_BYTES > buffer.byteLength) {
+    if (!(buffer instanceof SharedArrayBuffer) || !isHeaderPlace(buffer.byteLength, byteOffset)) {
       throw new RteError('EINVAL', 'Ring.attach needs the SharedArrayBuffer and the 64-byte aligned offset the ring was initialised at');
     }
-    const u32 = new Uint32Array(buffer, byteOffset, RING_HEADER_BYTES >> 2);
-    if (Atomics.load(u32, RING_HDR_MAGIC >> 2) !== RING_MAGIC || u32[RING_HDR_STATE >> 2] !== RING_STATE_LIVE) {
-      throw new RteError('EINVAL', `no live ring at offset ${byteOffset} of that buffer`);
-    }
+    if (!isLiveRing(new Uint32Array(buffer, byteOffset, RING_HEADER_BYTES >> 2), 0)) throw new RteError('EINVAL', `no live ring at offset ${byteOffset} of that buffer`);
     return makeRing(buffer, byteOffset, null, null);
   }
 
@@ -133,7 +112,7 @@ export class RingBase {
     const list = eal.listOf(mz.addr);
     if (list === undefined) return null;
     const off = mz.addr - list.baseAddr;
-    if (Atomics.load(list.u32, (off + RING_HDR_MAGIC) >> 2) !== RING_MAGIC || list.u32[(off + RING_HDR_STATE) >> 2] !== RING_STATE_LIVE) return null;
+    if (!isLiveRing(list.u32, off)) return null;
     return makeRing(list.sab, off, mz, eal);
   }
 
@@ -145,10 +124,7 @@ export class RingBase {
     if (this.#mz === null || this.#eal === null) {
       throw new RteError('EINVAL', 'this ring was not created with Ring.create: free its buffer yourself');
     }
-    const r = this.core;
-    const w = r.base >> 2;
-    r.u32[w + (RING_HDR_STATE >> 2)] = RING_STATE_FREED;
-    Atomics.store(r.i32, w + (RING_HDR_MAGIC >> 2), 0);
+    markFreed(this.core.u32, this.core.i32, this.core.base);
     Memzones.of(this.#eal).free(this.#mz);
   }
 
@@ -158,10 +134,7 @@ export class RingBase {
 
   /** The ring's name. */
   get name(): string {
-    const r = this.core;
-    const bytes = new Uint8Array(r.i32.buffer, r.base + RING_HDR_NAME, RING_NAME_LEN);
-    const end = bytes.indexOf(0);
-    return Buffer.from(bytes.subarray(0, end < 0 ? RING_NAME_LEN : end)).toString('utf8');
+    return readName(this.core.i32.buffer, this.core.base);
   }
 
   /** Slots (a power of two). @see rte_ring_get_size */
@@ -259,7 +232,7 @@ export class RingBase {
   }
 
   /** Head, tail and in-flight count of both sides, as unsigned 32-bit counters. */
-  headTail(): { prodHead: number; prodTail: number; consHead: number; consTail: number; prodInFlight: number; consInFlight: number } {
+  headTail(): HeadTail {
     const r = this.core;
     const u = (w: number) => Atomics.load(r.i32, w) >>> 0;
     return { prodHead: u(r.ph), prodTail: u(r.pt), consHead: u(r.ch), consTail: u(r.ct), prodInFlight: u(r.pInf), consInFlight: u(r.cInf) };
@@ -272,28 +245,7 @@ export class RingBase {
    * that (see {@link Ring.recover}). @see rte_ring_dump
    */
   dump(): string {
-    const r = this.core;
-    const ht = this.headTail();
-    const lines = [
-      `ring <${this.name}>@${r.base}`,
-      `  flags=${this.flags.toString(16)}`,
-      `  size=${r.size}`,
-      `  capacity=${r.capacity}`,
-      `  esize=${r.esize}`,
-      `  prod sync=${SYNC_NAMES[r.prodSync]} cons sync=${SYNC_NAMES[r.consSync]}`,
-      `  ct=${ht.consTail}`,
-      `  ch=${ht.consHead}`,
-      `  pt=${ht.prodTail}`,
-      `  ph=${ht.prodHead}`,
-      `  used=${this.count()}`,
-      `  avail=${this.freeCount()}`,
-    ];
-    if (r.prodSync === SYNC_MT_RTS || r.consSync === SYNC_MT_RTS) lines.push(`  prod in flight=${ht.prodInFlight} cons in flight=${ht.consInFlight}`);
-    const pending = (ht.prodHead - ht.prodTail) >>> 0;
-    const cpending = (ht.consHead - ht.consTail) >>> 0;
-    if (pending !== 0) lines.push(`  producer: ${pending} slots claimed but not yet published (head ahead of tail)`);
-    if (cpending !== 0) lines.push(`  consumer: ${cpending} slots claimed but not yet released (head ahead of tail)`);
-    return lines.join('\n');
+    return dumpText(this, this.core);
   }
 
   /**
@@ -307,25 +259,7 @@ export class RingBase {
    * side. Not thread-safe.
    */
   recover(poison = Number.NaN): { published: number; released: number } {
-    const r = this.core;
-    const i32 = r.i32;
-    const ph = Atomics.load(i32, r.ph);
-    const pt = Atomics.load(i32, r.pt);
-    const published = (ph - pt) >>> 0;
-    for (let k = 0; k < published; k++) {
-      const slot = (pt + k) & r.mask;
-      if (r.esize === 8) r.f64[r.slotF64 + slot] = poison;
-      else r.u32.fill(0xffffffff, r.slotU32 + slot * r.words, r.slotU32 + (slot + 1) * r.words);
-    }
-    Atomics.store(i32, r.pt, ph);
-    Atomics.store(i32, r.pInf, 0);
-    const ch = Atomics.load(i32, r.ch);
-    const released = (ch - Atomics.load(i32, r.ct)) >>> 0;
-    Atomics.store(i32, r.ct, ch);
-    Atomics.store(i32, r.cInf, 0);
-    r.peekProd = -1;
-    r.peekCons = -1;
-    return { published, released };
+    return recoverRing(this.core, this.core, poison);
   }
 
   /** Byte offset of this ring in its buffer (with {@link Ring.buffer}, what Ring.attach needs). */

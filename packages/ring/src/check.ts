@@ -10,6 +10,9 @@
 import { RteError } from '@rtemem/eal-hugepage';
 import type { RingCore } from './core.js';
 
+/** What the checks read of a thread's view of a ring (RingCore, or ring-wasm's WasmCore). */
+export type Checked = Pick<RingCore, 'esize' | 'words' | 'copyError'>;
+
 /**
  * True for what a dequeue, a pop or a mempool get may write numbers into: a
  * Float64Array (or another typed array of numbers), or an Array that can
@@ -21,7 +24,8 @@ export function isOutput(out: unknown): boolean {
   return ArrayBuffer.isView(out) && !(out instanceof DataView) && !(out instanceof BigInt64Array) && !(out instanceof BigUint64Array);
 }
 
-function describe(v: unknown): string {
+/** How a refused argument is named in a message. */
+export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a frozen or sealed Array';
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? 'a bigint' : String(v);
   return (v as object).constructor?.name ?? 'an object';
@@ -42,7 +46,7 @@ export function checkZc(zc: unknown): void {
 }
 
 /** Numbers in, on a ring of numbers: `n` of `objs`. Throws EINVAL. */
-export function checkNumbers(r: RingCore, objs: ArrayLike<number>, n: number): void {
+export function checkNumbers(r: Checked, objs: ArrayLike<number>, n: number): void {
   if (r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${r.esize}-byte elements: use the *Elem calls`);
   if (!((n | 0) === n && n >= 0 && n <= objs.length)) {
     throw new RteError('EINVAL', `n must be a whole number from 0 to the array's length (${objs.length}), not ${String(n)}`);
@@ -53,7 +57,7 @@ export function checkNumbers(r: RingCore, objs: ArrayLike<number>, n: number): v
 // room. Anything else is refused before a head moves: a write that threw
 // half way would leave the claimed slots unreleased, and every later
 // consumer waiting for them.
-export function checkOut(r: RingCore, out: number[] | Float64Array, n: number): void {
+export function checkOut(r: Checked, out: number[] | Float64Array, n: number): void {
   if (r.esize !== 8) throw new RteError('EINVAL', `this ring holds ${r.esize}-byte elements: use the *Elem calls`);
   if (!isOutput(out)) throw new RteError('EINVAL', `the output must be a number[] or a Float64Array, not ${describe(out)}`);
   if (!((n | 0) === n && n >= 0) || (n > out.length && !Array.isArray(out))) {
@@ -62,7 +66,7 @@ export function checkOut(r: RingCore, out: number[] | Float64Array, n: number): 
 }
 
 /** Elements in or out of a ring of any esize: `n` elements of esize/4 words in `buf`. Throws EINVAL. */
-export function checkWords(r: RingCore, buf: Uint32Array, n: number): void {
+export function checkWords(r: Checked, buf: Uint32Array, n: number): void {
   if (!(buf instanceof Uint32Array)) throw new RteError('EINVAL', 'element calls move 32-bit words: pass a Uint32Array');
   if (!((n | 0) === n && n >= 0 && n * r.words <= buf.length)) {
     throw new RteError('EINVAL', `n must be a whole number of ${r.esize}-byte elements that fit the array (${buf.length} words), not ${String(n)}`);
@@ -71,7 +75,7 @@ export function checkWords(r: RingCore, buf: Uint32Array, n: number): void {
 
 // The slots were published as NaN (poison) so that the ring stays whole;
 // the caller learns that its objects did not go in.
-export function copyFailed(r: RingCore): never {
+export function copyFailed(r: Checked): never {
   const e = r.copyError;
   r.copyError = null;
   throw new RteError('EINVAL', `an object to enqueue is not a number (${e instanceof Error ? e.message : String(e)}): its slots went in as NaN`);

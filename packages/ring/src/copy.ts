@@ -8,6 +8,14 @@
  */
 import type { RingCore } from './core.js';
 
+/**
+ * What the copies read of a thread's view of a ring: RingCore here, and
+ * @rtemem/ring-wasm's WasmCore, which compiles this file in from source
+ * (each package gets its own copy of the functions, so each stays
+ * monomorphic on its own core's shape).
+ */
+export type Slots = Pick<RingCore, 'f64' | 'u32' | 'slotF64' | 'slotU32' | 'mask' | 'size' | 'words' | 'copyError'>;
+
 function toSlots(f: Float64Array, at: number, objs: ArrayLike<number>, from: number, n: number): void {
   let i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -49,7 +57,7 @@ function fromSlots(f: Float64Array, at: number, out: number[] | Float64Array, to
  * whose valueOf throws) poisons the whole claim with NaN and is left in
  * r.copyError, for the caller to throw once the claim is published.
  */
-export function putNumbers(r: RingCore, head: number, objs: ArrayLike<number>, n: number): void {
+export function putNumbers(r: Slots, head: number, objs: ArrayLike<number>, n: number): void {
   const idx = head & r.mask;
   try {
     if (idx + n <= r.size) {
@@ -66,7 +74,7 @@ export function putNumbers(r: RingCore, head: number, objs: ArrayLike<number>, n
 }
 
 /** Copies n elements from the slots from counter `head` into out[0..n). */
-export function getNumbers(r: RingCore, head: number, out: number[] | Float64Array, n: number): void {
+export function getNumbers(r: Slots, head: number, out: number[] | Float64Array, n: number): void {
   const idx = head & r.mask;
   if (idx + n <= r.size) {
     fromSlots(r.f64, r.slotF64 + idx, out, 0, n);
@@ -78,7 +86,7 @@ export function getNumbers(r: RingCore, head: number, out: number[] | Float64Arr
 }
 
 /** Copies n elements of r.words words each from src into the slots from counter `head`. */
-export function putWords(r: RingCore, head: number, src: Uint32Array, n: number): void {
+export function putWords(r: Slots, head: number, src: Uint32Array, n: number): void {
   const u = r.u32;
   const w = r.words;
   const idx = head & r.mask;
@@ -92,7 +100,7 @@ export function putWords(r: RingCore, head: number, src: Uint32Array, n: number)
 }
 
 /** Copies n elements of r.words words each from the slots from counter `head` into dst. */
-export function getWords(r: RingCore, head: number, dst: Uint32Array, n: number): void {
+export function getWords(r: Slots, head: number, dst: Uint32Array, n: number): void {
   const u = r.u32;
   const w = r.words;
   const idx = head & r.mask;

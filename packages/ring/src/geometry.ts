@@ -21,6 +21,8 @@ import {
   RING_HDR_STATE,
   RING_HEADER_BYTES,
   RING_MAGIC,
+  RING_NAME_LEN,
+  RING_STATE_FREED,
   RING_STATE_LIVE,
   SYNC_MT,
   SYNC_MT_HTS,
@@ -135,4 +137,50 @@ export function writeHeader(buffer: SharedArrayBuffer, off: number, name: string
   u32[RING_HDR_CONS_HTD >> 2] = Math.floor(g.capacity / 8);
   u32[RING_HDR_STATE >> 2] = RING_STATE_LIVE;
   Atomics.store(new Int32Array(buffer, off, RING_HEADER_BYTES >> 2), RING_HDR_MAGIC >> 2, RING_MAGIC);
+}
+
+/**
+ * Refuses a byte offset that is no place for a ring of `g.size` x `esize`
+ * bytes in `buffer` (init's checks after the arguments'). Throws EINVAL.
+ */
+export function checkPlace(buffer: SharedArrayBuffer, byteOffset: unknown, esize: number, g: Geometry): void {
+  if (!Number.isInteger(byteOffset) || (byteOffset as number) < 0 || (byteOffset as number) % 64 !== 0) {
+    throw new RteError('EINVAL', `ring offset ${String(byteOffset)} must be a non-negative multiple of 64`);
+  }
+  const bytes = bytesFor(g.size, esize);
+  if ((byteOffset as number) + bytes > buffer.byteLength) {
+    throw new RteError('EINVAL', `a ring of ${g.size} x ${esize} bytes needs ${bytes} bytes at offset ${byteOffset as number}; the buffer has ${buffer.byteLength}`);
+  }
+}
+
+/**
+ * True when a live ring's header is at byte `off` of the buffer `u32` views
+ * (from its start): the magic, read with acquire (it pairs with the store
+ * that ends writeHeader), and the state.
+ */
+export function isLiveRing(u32: Uint32Array, off: number): boolean {
+  return Atomics.load(u32, (off + RING_HDR_MAGIC) >> 2) === RING_MAGIC && u32[(off + RING_HDR_STATE) >> 2] === RING_STATE_LIVE;
+}
+
+/** True when `off` is a 64-byte aligned offset with room for a header in a buffer of `byteLength` bytes. */
+export function isHeaderPlace(byteLength: number, off: unknown): boolean {
+  return Number.isInteger(off) && (off as number) >= 0 && (off as number) % 64 === 0 && (off as number) + RING_HEADER_BYTES <= byteLength;
+}
+
+/**
+ * Marks the ring at byte `base` freed before its memzone goes back: the
+ * state, then the magic cleared with a release store, so that a lookup
+ * racing the free finds no ring. @see rte_ring_free
+ */
+export function markFreed(u32: Uint32Array, i32: Int32Array, base: number): void {
+  const w = base >> 2;
+  u32[w + (RING_HDR_STATE >> 2)] = RING_STATE_FREED;
+  Atomics.store(i32, w + (RING_HDR_MAGIC >> 2), 0);
+}
+
+/** The name in the header of the ring at byte `base` of `buffer`. */
+export function readName(buffer: ArrayBufferLike, base: number): string {
+  const bytes = new Uint8Array(buffer, base + RING_HDR_NAME, RING_NAME_LEN);
+  const end = bytes.indexOf(0);
+  return Buffer.from(bytes.subarray(0, end < 0 ? RING_NAME_LEN : end)).toString('utf8');
 }

@@ -23,5 +23,6 @@ export {
 } from './geometry.js';
 export { isOutput } from './check.js';
 export type { ZcData } from './peek.js';
+export type { HeadTail } from './inspect.js';
 export { Stack, STACK_F_LF, STACK_MZ_PREFIX, STACK_NAMESIZE, STACK_LF_MAX } from './stack.js';
 export { ringFlagNames, ringSyncNames } from './names.js';
