@@ -24,11 +24,15 @@ export function ringWat(L, strict) {
   const I = L.HT_INFLIGHT;
   // Head, tail and in-flight offsets of one side.
   const side = (s) => ({ head: s + H, tail: s + T, inf: s + I, htd: s === P ? L.RING_HDR_PROD_HTD : L.RING_HDR_CONS_HTD });
-  // Entries the side can take at head $oh: free slots (producer), used ones (consumer).
+  // Entries the side can take at head $oh: free slots (producer), used ones
+  // (consumer), from the other side's tail as it is now (HTS and RTS moves).
   const avail = (s) =>
     s === P
       ? `(i32.sub (i32.add (i32.load offset=${L.RING_HDR_CAPACITY} (local.get $r)) (i32.atomic.load offset=${C + T} (local.get $r))) (local.get $oh))`
       : `(i32.sub (i32.atomic.load offset=${P + T} (local.get $r)) (local.get $oh))`;
+  // The same through this thread's cache of the other side's tail (ST and MT
+  // moves): enough to take `nExpr` by the cached tail, or the real one.
+  const cached = (s, nExpr) => `(call $${s === P ? 'free' : 'used'} (local.get $r) (local.get $oh) ${nExpr})`;
   const slot = (ohExpr) =>
     `(i32.add (local.get $r) (i32.add (i32.const ${L.RING_SLOTS}) (i32.shl (i32.and ${ohExpr} (i32.load offset=${L.RING_HDR_MASK} (local.get $r))) (i32.const 3))))`;
 
@@ -44,14 +48,14 @@ export function ringWat(L, strict) {
       (local.set $oh (i32.load offset=${x.head} (local.get $r)))
       ;; head ahead of tail on a single-thread side: a peek on it is not finished
       (if (i32.ne (local.get $oh) (i32.load offset=${x.tail} (local.get $r))) (then (return (i32.const -16))))
-      (local.set $e ${avail(s)})
+      (local.set $e ${cached(s, '(local.get $n)')})
       (local.set $m ${take})
       (if (local.get $m) (then (i32.store offset=${x.head} (local.get $r) (i32.add (local.get $oh) (local.get $m)))))`;
       case L.SYNC_MT:
         return `
       (loop $retry
         (local.set $oh (i32.atomic.load offset=${x.head} (local.get $r)))
-        (local.set $e ${avail(s)})
+        (local.set $e ${cached(s, '(local.get $n)')})
         (local.set $m ${take})
         (if (local.get $m)
           (then (br_if $retry (i32.ne (local.get $oh)
@@ -193,6 +197,54 @@ export function ringWat(L, strict) {
   (global $lastHead (mut i32) (i32.const 0))
   (global $lastCount (mut i32) (i32.const 0))
   (global $status (mut i32) (i32.const 0))
+  ;; This thread's cache of the other side's tail (an instance serves one
+  ;; thread): the consumer tail a producer last read (ring, tail, ring
+  ;; generation), and the producer tail a consumer last read. Tails only move
+  ;; forward, so a cached tail is at or behind the truth and only ever shows
+  ;; less room than there is; the other side's tail (a cache line it keeps
+  ;; writing) is read again only when the cached one shows too little, as
+  ;; the JS ring does (its core.ts freeEntries / usedEntries).
+  (global $pRing (mut i32) (i32.const -1))
+  (global $pTail (mut i32) (i32.const 0))
+  (global $pGen (mut i32) (i32.const 0))
+  (global $cRing (mut i32) (i32.const -1))
+  (global $cTail (mut i32) (i32.const 0))
+  (global $cGen (mut i32) (i32.const 0))
+
+  ;; Free slots for a producer at head $oh: by the cached consumer tail when
+  ;; it shows room for $n (and is this ring's, of its current generation,
+  ;; and sane), else by the real one, which becomes the cached one.
+  (func $free (param $r i32) (param $oh i32) (param $n i32) (result i32)
+    (local $cap i32) (local $e i32)
+    (local.set $cap (i32.load offset=${L.RING_HDR_CAPACITY} (local.get $r)))
+    (if (i32.and (i32.eq (global.get $pRing) (local.get $r)) (i32.eq (global.get $pGen) (i32.load offset=${L.RING_HDR_GEN} (local.get $r))))
+      (then
+        (local.set $e (i32.sub (i32.add (local.get $cap) (global.get $pTail)) (local.get $oh)))
+        (if (i32.and (i32.ge_s (local.get $e) (local.get $n)) (i32.le_u (local.get $e) (local.get $cap))) (then (return (local.get $e))))))
+    ;; the generation before the tail: a reset between the two shows as a new generation next time
+    (global.set $pGen (i32.atomic.load offset=${L.RING_HDR_GEN} (local.get $r)))
+    (global.set $pTail (i32.atomic.load offset=${C + T} (local.get $r)))
+    (global.set $pRing (local.get $r))
+    (i32.sub (i32.add (local.get $cap) (global.get $pTail)) (local.get $oh)))
+
+  ;; Used slots for a consumer at head $oh, read like $free.
+  (func $used (param $r i32) (param $oh i32) (param $n i32) (result i32)
+    (local $e i32)
+    (if (i32.and (i32.eq (global.get $cRing) (local.get $r)) (i32.eq (global.get $cGen) (i32.load offset=${L.RING_HDR_GEN} (local.get $r))))
+      (then
+        (local.set $e (i32.sub (global.get $cTail) (local.get $oh)))
+        (if (i32.and (i32.ge_s (local.get $e) (local.get $n)) (i32.le_u (local.get $e) (i32.load offset=${L.RING_HDR_CAPACITY} (local.get $r))))
+          (then (return (local.get $e))))))
+    (global.set $cGen (i32.atomic.load offset=${L.RING_HDR_GEN} (local.get $r)))
+    (global.set $cTail (i32.atomic.load offset=${P + T} (local.get $r)))
+    (global.set $cRing (local.get $r))
+    (i32.sub (global.get $cTail) (local.get $oh)))
+
+  ;; Drops this thread's cached tails of the ring at $r: a new handle calls
+  ;; it, since a ring made where a freed one was starts its tails again.
+  (func (export "forget") (param $r i32)
+    (if (i32.eq (global.get $pRing) (local.get $r)) (then (global.set $pRing (i32.const -1))))
+    (if (i32.eq (global.get $cRing) (local.get $r)) (then (global.set $cRing (i32.const -1)))))
 
   ;; Spins a while, then sleeps on the word waited for (1 us, 50 us after
   ;; 4096 spins): the thread we wait for may have lost its core.
@@ -216,7 +268,7 @@ ${ends}
     (local $oh i32)
     (local.set $oh (i32.load offset=${P + H} (local.get $r)))
     (if (i32.ne (local.get $oh) (i32.load offset=${P + T} (local.get $r))) (then (return (i32.const -16))))
-    (if (i32.lt_s ${avail(P)} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
+    (if (i32.lt_s ${cached(P, '(i32.const 1)')} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
     (f64.store ${slot('(local.get $oh)')} (local.get $obj))
     (i32.store offset=${P + H} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
     (${rel} offset=${P + T} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
@@ -226,7 +278,7 @@ ${ends}
     (local $oh i32)
     (loop $retry
       (local.set $oh (i32.atomic.load offset=${P + H} (local.get $r)))
-      (if (i32.lt_s ${avail(P)} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
+      (if (i32.lt_s ${cached(P, '(i32.const 1)')} (i32.const 1)) (then (return (i32.const -${L.ENOBUFS}))))
       (br_if $retry (i32.ne (local.get $oh)
         (i32.atomic.rmw.cmpxchg offset=${P + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))
     (f64.store ${slot('(local.get $oh)')} (local.get $obj))
@@ -240,7 +292,7 @@ ${ends}
     (local.set $oh (i32.load offset=${C + H} (local.get $r)))
     (if (i32.ne (local.get $oh) (i32.load offset=${C + T} (local.get $r)))
       (then (global.set $status (i32.const -16)) (return (f64.const nan))))
-    (if (i32.lt_s ${avail(C)} (i32.const 1))
+    (if (i32.lt_s ${cached(C, '(i32.const 1)')} (i32.const 1))
       (then (global.set $status (i32.const -2)) (return (f64.const nan))))
     (local.set $obj (f64.load ${slot('(local.get $oh)')}))
     (i32.store offset=${C + H} (local.get $r) (i32.add (local.get $oh) (i32.const 1)))
@@ -252,7 +304,7 @@ ${ends}
     (local $oh i32) (local $obj f64)
     (loop $retry
       (local.set $oh (i32.atomic.load offset=${C + H} (local.get $r)))
-      (if (i32.lt_s ${avail(C)} (i32.const 1))
+      (if (i32.lt_s ${cached(C, '(i32.const 1)')} (i32.const 1))
         (then (global.set $status (i32.const -2)) (return (f64.const nan))))
       (br_if $retry (i32.ne (local.get $oh)
         (i32.atomic.rmw.cmpxchg offset=${C + H} (local.get $r) (local.get $oh) (i32.add (local.get $oh) (i32.const 1))))))

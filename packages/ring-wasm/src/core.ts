@@ -6,6 +6,7 @@
  * this ring's sync modes.
  */
 import type { RingExports } from './module.js';
+import { checkOutValue } from './shared.js';
 import {
   RING_HDR_CAPACITY,
   RING_HDR_CONS_SYNC,
@@ -81,6 +82,8 @@ export class WasmCore {
     this.prodSync = u32[w + (RING_HDR_PROD_SYNC >> 2)]!;
     this.consSync = u32[w + (RING_HDR_CONS_SYNC >> 2)]!;
     this.x = x;
+    // This thread's cached tails may be of a ring freed where this one is now.
+    x.forget(this.woff);
     this.moveProd = x[`move_prod_${SUFFIX[this.prodSync]}`] as Move;
     this.endProd = x[`end_prod_${SUFFIX[this.prodSync]}`] as End;
     this.moveCons = x[`move_cons_${SUFFIX[this.consSync]}`] as Move;
@@ -88,6 +91,16 @@ export class WasmCore {
     const numbers = this.esize === 8;
     this.enq1 = !numbers ? null : this.prodSync === SYNC_ST ? x.enq1_st : this.prodSync === SYNC_MT ? x.enq1_mt : null;
     this.deq1 = !numbers ? null : this.consSync === SYNC_ST ? x.deq1_st : this.consSync === SYNC_MT ? x.deq1_mt : null;
+  }
+
+  /**
+   * Checks an out value (free_space / available) and has the next move read
+   * the other side's real tail: the out value says what the move saw, not
+   * what this thread's cached tail showed.
+   */
+  fresh(out: Uint32Array): void {
+    checkOutValue(out);
+    this.x.forget(this.woff);
   }
 
   /**

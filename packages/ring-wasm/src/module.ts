@@ -18,6 +18,7 @@ export interface RingExports {
   deq1_mt(r: number): number;
   finish_prod(r: number, n: number): void;
   finish_cons(r: number, n: number): void;
+  forget(r: number): void;
   [moveOrEnd: string]: (...args: number[]) => number | void;
 }
 

@@ -12,7 +12,6 @@ import type { ZcData } from '@rtemem/ring';
 import {
   checkNumbers,
   checkOut,
-  checkOutValue,
   checkWords,
   checkZc,
   copyFailed,
@@ -52,7 +51,7 @@ export class WasmRingPeek extends WasmRingMoves {
     this.#checkPeek(r.prodSync, what);
     if (r.peekProd >= 0) throw new RteError('EBUSY', 'an enqueue started on this handle is not finished');
     if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
-    if (freeSpace !== undefined) checkOutValue(freeSpace);
+    if (freeSpace !== undefined) this.core.fresh(freeSpace);
     else if (n === 0) return 0;
     const m = this.moveProd(n, fixed, r.prodSync);
     if (freeSpace !== undefined) freeSpace[0] = r.x.entries() - m;
@@ -68,7 +67,7 @@ export class WasmRingPeek extends WasmRingMoves {
     this.#checkPeek(r.consSync, what);
     if (r.peekCons >= 0) throw new RteError('EBUSY', 'a dequeue started on this handle is not finished');
     if (!((n | 0) === n && n >= 0)) throw new RteError('EINVAL', `n must be a whole number, not ${String(n)}`);
-    if (available !== undefined) checkOutValue(available);
+    if (available !== undefined) this.core.fresh(available);
     else if (n === 0) return 0;
     const m = this.moveCons(n, fixed, r.consSync);
     if (available !== undefined) available[0] = r.x.entries() - m;

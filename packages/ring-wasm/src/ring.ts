@@ -37,7 +37,7 @@ import { unfinished } from './check.js';
 import type { WasmCore } from './core.js';
 import { WasmRingPeek } from './peek.js';
 import { setRingMaker } from './setup.js';
-import { checkNumbers, checkOut, checkOutValue, checkWords, copyFailed, getNumbers, getWords, putNumbers, putWords, SYNC_MT, SYNC_ST } from './shared.js';
+import { checkNumbers, checkOut, checkWords, copyFailed, getNumbers, getWords, putNumbers, putWords, SYNC_MT, SYNC_ST } from './shared.js';
 
 /**
  * A handle on a ring in shared memory, run by WebAssembly. Same API,
@@ -74,7 +74,7 @@ export class WasmRing extends WasmRingPeek {
 
   #enq(objs: ArrayLike<number>, n: number, fixed: boolean, sync: number, freeSpace?: Uint32Array): number {
     checkNumbers(this.core, objs, n);
-    if (freeSpace !== undefined) checkOutValue(freeSpace);
+    if (freeSpace !== undefined) this.core.fresh(freeSpace);
     else if (n === 0) return 0;
     const r = this.#r;
     const m = this.moveProd(n, fixed, sync);
@@ -89,7 +89,7 @@ export class WasmRing extends WasmRingPeek {
 
   #deq(out: number[] | Float64Array, n: number, fixed: boolean, sync: number, available?: Uint32Array): number {
     checkOut(this.core, out, n);
-    if (available !== undefined) checkOutValue(available);
+    if (available !== undefined) this.core.fresh(available);
     else if (n === 0) return 0;
     const r = this.#r;
     const m = this.moveCons(n, fixed, sync);
@@ -277,7 +277,7 @@ export class WasmRing extends WasmRingPeek {
 
   #enqElem(src: Uint32Array, n: number, fixed: boolean, freeSpace?: Uint32Array): number {
     checkWords(this.core, src, n);
-    if (freeSpace !== undefined) checkOutValue(freeSpace);
+    if (freeSpace !== undefined) this.core.fresh(freeSpace);
     else if (n === 0) return 0;
     const r = this.#r;
     const sync = r.prodSync;
@@ -292,7 +292,7 @@ export class WasmRing extends WasmRingPeek {
 
   #deqElem(dst: Uint32Array, n: number, fixed: boolean, available?: Uint32Array): number {
     checkWords(this.core, dst, n);
-    if (available !== undefined) checkOutValue(available);
+    if (available !== undefined) this.core.fresh(available);
     else if (n === 0) return 0;
     const r = this.#r;
     const sync = r.consSync;

@@ -24,6 +24,44 @@ afterEach(async () => {
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } } }).WebAssembly;
 
 describe('standalone', () => {
+  it("a new handle does not trust this thread's cached tail of a ring that was where the new one is", () => {
+    const SPSC = RING_F_SP_ENQ | RING_F_SC_DEQ;
+    for (const sync of [SPSC, 0]) {
+      const memory = new WA.Memory({ initial: 1, maximum: 1, shared: true });
+      const old = WasmRing.init(memory as never, 128, 'old', 16, sync); // capacity 15
+      // The producer side of this thread caches the consumer tail at 10: it
+      // reads the real one only when the cached one shows no room.
+      for (let i = 0; i < 10; i++) old.enqueue(i);
+      for (let i = 0; i < 10; i++) old.dequeue();
+      for (let i = 0; i < 6; i++) expect(old.enqueue(i)).toBe(0);
+      // A new ring at the same place, 14 of its 15 slots filled by the JS ring.
+      const js = Ring.init(memory.buffer, 128, 'new', 16, sync);
+      for (let i = 0; i < 14; i++) js.enqueue(100 + i);
+      const ring = WasmRing.attach(memory as never, 128);
+      // By the stale cached tail there would be 11 free slots; there is one.
+      expect(ring.enqueueBurst(Float64Array.of(200, 201, 202, 203, 204), 5)).toBe(1);
+      expect(ring.enqueueBulk(Float64Array.of(300), 1)).toBe(0);
+      const out = new Float64Array(16);
+      expect(js.dequeueBurst(out, 16)).toBe(15);
+      expect([...out.subarray(0, 15)]).toEqual([...Array.from({ length: 14 }, (_, i) => 100 + i), 200]);
+    }
+  });
+
+  it('free_space and available come from the real tails, not from a cached one', () => {
+    const memory = new WA.Memory({ initial: 1, maximum: 1, shared: true });
+    const prod = WasmRing.init(memory as never, 128, 'fs', 16, 0);
+    const js = Ring.attach(memory.buffer, 128);
+    const fs = new Uint32Array(1);
+    prod.enqueueBulk(Float64Array.of(1, 2, 3), 3);
+    js.dequeueBurst(new Float64Array(3), 3); // the consumer moves on behind this thread's back
+    expect(prod.enqueueBulk(Float64Array.of(4), 1, fs)).toBe(1);
+    expect(fs[0]).toBe(14);
+    js.enqueueBulk([5, 6], 2);
+    const av = new Uint32Array(1);
+    expect(prod.dequeueBulk(new Float64Array(1), 1, av)).toBe(1);
+    expect(av[0]).toBe(2);
+  });
+
   it('runs on a shared WebAssembly.Memory, and refuses memory it cannot run on', () => {
     const memory = new WA.Memory({ initial: 1, maximum: 1, shared: true });
     const r = WasmRing.init(memory as never, 128, 'solo', 1024, RING_F_SP_ENQ | RING_F_SC_DEQ);
