@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,9 +72,13 @@ describe('results file', () => {
 
   it('reads an absent file as empty and refuses a foreign one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
-    expect(readResults(join(dir, 'none.json'))).toEqual(emptyResults());
-    writeFileSync(join(dir, 'old.json'), JSON.stringify({ version: 0, suites: {} }));
-    expect(() => readResults(join(dir, 'old.json'))).toThrow(/version 1/);
+    try {
+      expect(readResults(join(dir, 'none.json'))).toEqual(emptyResults());
+      writeFileSync(join(dir, 'old.json'), JSON.stringify({ version: 0, suites: {} }));
+      expect(() => readResults(join(dir, 'old.json'))).toThrow(/version 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('renders tables with figures, ratios, targets and verdicts', () => {

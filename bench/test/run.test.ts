@@ -1,12 +1,24 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const runJs = fileURLToPath(new URL('../run.mjs', import.meta.url));
 const suites = fileURLToPath(new URL('./fixtures/suites', import.meta.url));
+
+// Every output directory a test makes, removed after it (also when it fails).
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function outDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'bench-run-'));
+  made.push(d);
+  return d;
+}
 
 function bench(out: string, ...args: string[]) {
   return execFileSync(process.execPath, [runJs, '--suites', suites, '--out', out, '--reps', '1', ...args], { encoding: 'utf8' });
@@ -18,7 +30,7 @@ function latest(out: string) {
 
 describe('pnpm bench (run.mjs)', () => {
   it('runs the named suites only, merges their results, and regenerates RESULTS.md and the chart', () => {
-    const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
+    const out = outDir();
     const printed = bench(out, 'alpha');
     // rtemem, its range, rtemem via require (÷ import), the peer (ratio), vs best, target, verdict.
     expect(printed).toMatch(/sum 64\s+-\s+ns\/op\s+\S+\s+\S+\.\.\S+\s+\S+ \(\d+\.\d\d\)\s+\S+ \(\S+x\)\s+\S+x\s+<= 1000000 ns\/op\s+PASS/);
@@ -65,7 +77,7 @@ describe('pnpm bench (run.mjs)', () => {
   });
 
   it('--entry esm runs the import process only (no require column)', () => {
-    const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
+    const out = outDir();
     const printed = bench(out, 'alpha', '--entry', 'esm');
     expect(printed).not.toContain('(require)');
     expect(latest(out).suites.alpha.rows[0].rtememRequire).toBeUndefined();
@@ -85,7 +97,7 @@ describe('pnpm bench (run.mjs)', () => {
   });
 
   it('refuses an unknown suite, naming the ones there are', () => {
-    const out = mkdtempSync(join(tmpdir(), 'bench-run-'));
+    const out = outDir();
     const r = spawnSync(process.execPath, [runJs, '--suites', suites, '--out', out, 'gamma'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('no suite gamma: the suites are alpha, beta');
