@@ -54,10 +54,10 @@ function runMain(args: string[], timeoutMs = 50_000, onStdout?: (text: string, c
       stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
+    // 'close' comes after the process ended and its pipes were read to the end ('exit' may come before).
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      // Let the pipes drain.
-      setImmediate(() => resolvePromise({ code, signal, stdout, stderr }));
+      resolvePromise({ code, signal, stdout, stderr });
     });
   });
 }

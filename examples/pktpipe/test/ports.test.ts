@@ -188,7 +188,9 @@ describeNetns('pktpipe --port: forwarding real traffic between network namespace
     let out = '';
     let err = '';
     c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const done = new Promise<void>((r) => c.on('exit', () => r()));
+    // 'close', not 'exit': at 'exit' the capture's stdout may still hold
+    // frames not yet read (a replay prints about a megabyte of hex).
+    const done = new Promise<void>((r) => c.on('close', () => r()));
     await new Promise<void>((ready, fail) => {
       c.stdout!.on('data', (d: Buffer) => {
         out += d.toString();

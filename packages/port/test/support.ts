@@ -77,8 +77,10 @@ export async function startCapture(net: TestNet, ns: string | null, ifname: stri
   let out = '';
   let err = '';
   c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // 'close', not 'exit': at 'exit' the child's stdout may still hold frames
+  // not yet read (a capture prints up to megabytes of hex).
   const done = new Promise<Uint8Array[]>((resolve, reject) => {
-    c.on('exit', (code) => {
+    c.on('close', (code) => {
       if (code !== 0) reject(new Error(`rawsock capture exited with ${code}: ${err}`));
       else resolve(out.split('\n').filter((l) => l !== '' && l !== 'ready').map((l) => Uint8Array.from(Buffer.from(l, 'hex'))));
     });
@@ -89,7 +91,7 @@ export async function startCapture(net: TestNet, ns: string | null, ifname: stri
       out += d.toString();
       if (!before.includes('ready\n') && out.includes('ready\n')) resolve();
     });
-    c.on('exit', () => reject(new Error(`rawsock capture ended before listening: ${err}`)));
+    c.on('close', () => reject(new Error(`rawsock capture ended before listening: ${err}`)));
   });
   return () => done;
 }
