@@ -6,8 +6,8 @@
  * this ring's sync modes.
  */
 import type { RingExports } from './module.js';
-import { checkOutValue } from './shared.js';
 import {
+  checkOutValue,
   RING_HDR_CAPACITY,
   RING_HDR_CONS_SYNC,
   RING_HDR_ESIZE,
