@@ -65,8 +65,11 @@ beforeAll(() => {
     'sh',
     copy,
   ], { cwd: ROOT });
-  // From pnpm's store, no registry; no install scripts (the addon is not needed to version or pack).
-  runOk('pnpm', ['install', '--offline', '--no-frozen-lockfile', '--ignore-scripts'], { cwd: copy, timeout: 300_000 });
+  // From the pnpm store the work tree was installed from, no registry; no install scripts (the addon is
+  // not needed to version or pack). The store is named: left to itself, pnpm picks a store on the copy's
+  // filesystem, an empty one when the temp dir is a tmpfs and the work tree is not.
+  const store = runOk('pnpm', ['store', 'path'], { cwd: ROOT }).stdout.trim();
+  runOk('pnpm', ['install', '--offline', '--no-frozen-lockfile', '--ignore-scripts', '--store-dir', store], { cwd: copy, timeout: 300_000 });
 }, 600_000);
 
 afterAll(() => removeTemps());
