@@ -16,14 +16,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { skipWithoutNative } from '@rtemem/testkit';
-import { describeNetns, sweepStale, TestNet, which } from '@rtemem/testkit/netns';
+import { describeNetns, sendFrames, startCapture, sweepStale, TestNet, which } from '@rtemem/testkit/netns';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readPcap, writePcapFile } from '../lib/pcap.mjs';
 import { tshark, tsharkFields, tsharkRequired } from './tshark.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(repoRoot, 'examples/pktpipe/main.mjs');
-const RAWSOCK = join(repoRoot, 'packages/port/test/fixtures/rawsock.py');
 const PCAP_DIR = process.env.RTEMEM_PCAP_DIR ?? resolve(repoRoot, '../shared/data/pcap');
 const REPLAY = join(PCAP_DIR, 'afs.pcap');
 /** The rate the test offers traffic at: the demo must lose nothing below it. */
@@ -184,23 +183,9 @@ describeNetns('pktpipe --port: forwarding real traffic between network namespace
 
   /** Captures what arrives at h1 (in B) while `send` runs; returns the frames. */
   async function captureAtB(count: number, send: () => void): Promise<Uint8Array[]> {
-    const c = net.spawn(nsB, 'python3', [RAWSOCK, 'capture', h1, String(count), '10']);
-    let out = '';
-    let err = '';
-    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    // 'close', not 'exit': at 'exit' the capture's stdout may still hold
-    // frames not yet read (a replay prints about a megabyte of hex).
-    const done = new Promise<void>((r) => c.on('close', () => r()));
-    await new Promise<void>((ready, fail) => {
-      c.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.startsWith('ready\n')) ready();
-      });
-      void done.then(() => fail(new Error(`capture ended before listening: ${err}`)));
-    });
+    const frames = await startCapture(net, nsB, h1, count, 10);
     send();
-    await done;
-    return out.split('\n').slice(1).filter((l) => l !== '').map((l) => Uint8Array.from(Buffer.from(l, 'hex')));
+    return frames();
   }
 
   /** tshark's view of `frames`: per frame its IPv4 TTL and checksum status, UDP / ICMP checksum status (tshark: 1 good, 0 bad, 2 not checked). */
@@ -223,8 +208,7 @@ describeNetns('pktpipe --port: forwarding real traffic between network namespace
   }
 
   function sendFromA(frames: Uint8Array[]): void {
-    const r = net.run(nsA, 'python3', [RAWSOCK, 'send', h0, String(PPS)], `${frames.map(hex).join('\n')}\n`);
-    if (r.status !== 0) throw new Error(`rawsock send: ${r.stderr}`);
+    sendFrames(net, nsA, h0, frames, PPS);
   }
 
   it('forwards frames written with a plain AF_PACKET socket: each one there, TTL - 1, MACs of the hop, checksums valid', async () => {

@@ -1,7 +1,7 @@
 /**
  * Ports on real interfaces: a veth pair made by the test, one end here (the
  * port's), the other in a namespace of its own where a plain AF_PACKET
- * socket (fixtures/rawsock.py) writes frames and captures what the port
+ * socket (testkit's fixtures/rawsock.py) writes frames and captures what the port
  * sends. Both RX paths ('ring' and 'mmsg') run the same tests.
  */
 import { spawnSync } from 'node:child_process';

@@ -8,6 +8,7 @@
  * two ends, and namespaces have no route out.
  */
 import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 
 /** True when RTEMEM_REQUIRE_HUGEPAGES=1 (CI as root): namespace tests must run too. */
@@ -186,4 +187,44 @@ export class TestNet {
     const links = run('ip', ['-o', 'link', 'show']).stdout;
     return !ns.includes(this.tag) && !links.includes(this.tag);
   }
+}
+
+/** A plain AF_PACKET socket in Python (fixtures/rawsock.py): `send IFNAME PPS` writes hex frames from stdin, `capture IFNAME COUNT QUIET_SECS` prints them. */
+export const RAWSOCK = fileURLToPath(new URL('../fixtures/rawsock.py', import.meta.url));
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Writes `frames` onto `ifname` (in namespace `ns`) with a plain AF_PACKET socket; `pps` > 0 paces them. */
+export function sendFrames(net: TestNet, ns: string | null, ifname: string, frames: Uint8Array[], pps = 0): void {
+  const r = net.run(ns, 'python3', [RAWSOCK, 'send', ifname, String(pps)], `${frames.map(hex).join('\n')}\n`);
+  if (r.status !== 0) throw new Error(`rawsock send failed: ${r.stderr}`);
+}
+
+/**
+ * Starts capturing on `ifname` (in `ns`) with a plain AF_PACKET socket; the
+ * promise resolves once it listens, with a function that waits for the
+ * frames (up to `count`, or after `quietSecs` of silence).
+ */
+export async function startCapture(net: TestNet, ns: string | null, ifname: string, count: number, quietSecs = 10): Promise<() => Promise<Uint8Array[]>> {
+  const c = net.spawn(ns, 'python3', [RAWSOCK, 'capture', ifname, String(count), String(quietSecs)]);
+  let out = '';
+  let err = '';
+  c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // 'close', not 'exit': at 'exit' the child's stdout may still hold frames
+  // not yet read (a capture prints up to megabytes of hex).
+  const done = new Promise<Uint8Array[]>((resolve, reject) => {
+    c.on('close', (code) => {
+      if (code !== 0) reject(new Error(`rawsock capture exited with ${code}: ${err}`));
+      else resolve(out.split('\n').filter((l) => l !== '' && l !== 'ready').map((l) => Uint8Array.from(Buffer.from(l, 'hex'))));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    c.stdout!.on('data', (d: Buffer) => {
+      const before = out;
+      out += d.toString();
+      if (!before.includes('ready\n') && out.includes('ready\n')) resolve();
+    });
+    c.on('close', () => reject(new Error(`rawsock capture ended before listening: ${err}`)));
+  });
+  return () => done;
 }
