@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `pnpm bench [suite...]`: runs the suites in bench/suites (all, or those
- * named), each in a `node --expose-gc` process of its own; prints their
+ * named), each in a `node --expose-gc --allow-natives-syntax` process of
+ * its own (the natives let the garbage meter have TurboFan compile its loop
+ * before it measures: see lib/garbage.mjs warmUp); prints their
  * tables; merges their results into results/latest.json (other suites'
  * entries stay); regenerates RESULTS.md and results/chart.svg.
  *
@@ -63,7 +65,7 @@ function parseArgs(argv) {
 function runChild(file, reps, backend, entry) {
   return new Promise((resolvePromise) => {
     const child = fork(join(here, 'lib', 'suite-child.mjs'), [file, String(reps), backend ?? ''], {
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', '--allow-natives-syntax'],
       serialization: 'advanced',
       env: { ...process.env, RTEMEM_BENCH_ENTRY: entry },
     });

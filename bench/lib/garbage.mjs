@@ -63,8 +63,51 @@ export function meterStop(meter) {
  * so the call site sees only `fn`); returns the last result so the calls
  * cannot be optimised away.
  */
-function makeLoop() {
+export function makeLoop() {
   return new Function('fn', 'calls', 'let r; for (let i = 0; i < calls; i++) r = fn(); return r;');
+}
+
+/**
+ * V8's test natives, when the process runs with --allow-natives-syntax (the
+ * zero-garbage test's child does), else null.
+ */
+function v8Natives() {
+  try {
+    return {
+      prepare: new Function('f', '%PrepareFunctionForOptimization(f);'),
+      optimizeOnNextCall: new Function('f', '%OptimizeFunctionOnNextCall(f);'),
+      turbofanned: new Function('f', 'return %ActiveTierIsTurbofan(f);'),
+    };
+  } catch {
+    return null;
+  }
+}
+const natives = v8Natives();
+
+/**
+ * Warms `loop(fn, calls)` up before anything counts: `rounds` runs, so that
+ * V8 collects the type feedback and tiers fn up (compiling allocates on the
+ * heap). Left at that, every later call of `loop` would start again in a
+ * lower tier and reach TurboFan by on-stack replacement, compiled on a
+ * background thread: under CPU load that thread waits, the lower tiers run
+ * meanwhile and allocate (a figure of the machine's load, not of fn). With
+ * the natives, TurboFan compiles `loop` itself now, on this thread, so the
+ * measured calls enter optimised code.
+ *
+ * Returns whether `loop` runs TurboFan code, or null without the natives.
+ */
+export function warmUp(loop, fn, calls, rounds = 3) {
+  if (natives !== null) natives.prepare(loop);
+  for (let i = 0; i < rounds; i++) loop(fn, calls);
+  if (natives === null) return null;
+  natives.optimizeOnNextCall(loop);
+  loop(fn, 1);
+  return natives.turbofanned(loop);
+}
+
+/** Whether `loop` still runs TurboFan code (no deopt since warmUp), or null without the natives. */
+export function optimized(loop) {
+  return natives === null ? null : natives.turbofanned(loop);
 }
 
 /**
@@ -76,11 +119,10 @@ export function measureGarbage(fn, { opsPerCall = 1, ops = DEFAULT_GARBAGE_OPS }
   requireGc();
   const calls = Math.max(1, Math.ceil(ops / opsPerCall));
   const loop = makeLoop();
-  // Warm-up three times as long as the run: V8 tiers the loop and fn up
-  // (compiling allocates on the heap) before anything counts. One run was
-  // too short for a WasmRing bulk call (its f64 result from wasm is boxed
-  // until TurboFan inlines the call: 1 B/op that steady state does not have).
-  for (let i = 0; i < 3; i++) loop(fn, calls);
+  // Warm-up three times as long as the run. One run was too short for a
+  // WasmRing bulk call (its f64 result from wasm is boxed until TurboFan
+  // inlines the call: 1 B/op that steady state does not have).
+  warmUp(loop, fn, calls);
   collect();
   const meter = meterStart();
   loop(fn, calls);

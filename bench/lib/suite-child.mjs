@@ -1,6 +1,6 @@
 /**
  * One suite (or one backend of it) in a process of its own, started by
- * run.mjs as `node --expose-gc suite-child.mjs <suite file> <reps> [backend]`:
+ * run.mjs as `node --expose-gc --allow-natives-syntax suite-child.mjs <suite file> <reps> [backend]`:
  * runs it and sends the result to the parent over IPC. One process per
  * backend gives each backend a fresh JIT, as an application with one EAL has.
  */
