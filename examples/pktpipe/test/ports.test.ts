@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { skipWithoutNative } from '@rtemem/testkit';
-import { describeNetns, sendFrames, startCapture, sweepStale, TestNet, which } from '@rtemem/testkit/netns';
+import { describeNetns, hex, sendFrames, startCapture, sweepStale, TestNet, which } from '@rtemem/testkit/netns';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readPcap, writePcapFile } from '../lib/pcap.mjs';
 import { tshark, tsharkFields, tsharkRequired } from './tshark.js';
@@ -29,7 +29,6 @@ const REPLAY = join(PCAP_DIR, 'afs.pcap');
 const PPS = 2000;
 
 const macOf = (mac: string) => mac.split(':').map((h) => parseInt(h, 16));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function onesSum(b: Uint8Array, from: number, to: number): number {
   let s = 0;

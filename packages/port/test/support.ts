@@ -5,7 +5,7 @@
  */
 import type { Mbuf, Port } from '../src/index.js';
 
-export { sendFrames, startCapture } from '@rtemem/testkit/netns';
+export { hex, sendFrames, startCapture } from '@rtemem/testkit/netns';
 
 export const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 
@@ -56,8 +56,6 @@ export function udpFrame(o: FrameOpts = {}): Uint8Array {
   l2.push(0x08, 0x00);
   return Uint8Array.from([...l2, ...ip, ...udp]);
 }
-
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * Bursts on RX queue `q` until `n` packets came, or `ms` passed, or (once

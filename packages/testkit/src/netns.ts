@@ -192,7 +192,8 @@ export class TestNet {
 /** A plain AF_PACKET socket in Python (fixtures/rawsock.py): `send IFNAME PPS` writes hex frames from stdin, `capture IFNAME COUNT QUIET_SECS` prints them. */
 export const RAWSOCK = fileURLToPath(new URL('../fixtures/rawsock.py', import.meta.url));
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** A frame as lowercase hex, the form rawsock.py reads and prints. */
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Writes `frames` onto `ifname` (in namespace `ns`) with a plain AF_PACKET socket; `pps` > 0 paces them. */
 export function sendFrames(net: TestNet, ns: string | null, ifname: string, frames: Uint8Array[], pps = 0): void {
@@ -219,10 +220,14 @@ export async function startCapture(net: TestNet, ns: string | null, ifname: stri
     });
   });
   await new Promise<void>((resolve, reject) => {
+    // rawsock prints "ready" before any frame: looked for until it came, not in every later chunk.
+    let listening = false;
     c.stdout!.on('data', (d: Buffer) => {
-      const before = out;
       out += d.toString();
-      if (!before.includes('ready\n') && out.includes('ready\n')) resolve();
+      if (!listening && out.startsWith('ready\n')) {
+        listening = true;
+        resolve();
+      }
     });
     c.on('close', () => reject(new Error(`rawsock capture ended before listening: ${err}`)));
   });
